@@ -1,0 +1,77 @@
+// A validated policy in the indexed form the evaluator runs: rules bucketed by action, roles by index.
+
+public struct CompiledRole: Sendable {
+    public var name: String
+    var node: Node
+    var infallible: Bool
+}
+
+/// A `when`, `unless` or `require … when|unless` clause as the trace shows it.
+public struct CompiledCondition: Sendable {
+    /// `when`, `unless`, `require note when`, `require note unless`.
+    public var clause: String
+    /// The clause's expression text, comments removed and whitespace collapsed.
+    public var source: String
+    /// For `when` (and `require … when`): the rule goes on when the value is true.
+    var isWhen: Bool
+    var node: Node
+}
+
+public struct CompiledRequirement: Sendable {
+    public var obligation: Obligation
+    var condition: CompiledCondition?
+}
+
+public struct CompiledRule: Sendable {
+    public var id: String
+    public var effect: Effect
+    /// The file index in the policy's source, and the line of the `permit`/`forbid` keyword.
+    public var file: Int
+    public var line: Int
+    /// nil: every action (`*`).
+    public var actions: Set<PolicyAction>?
+    /// Role indices of `by`, left to right; nil without `by` or with `by anyone`.
+    var principals: [Int]?
+    public var conditions: [CompiledCondition]
+    public var requirements: [CompiledRequirement]
+    public var because: String?
+
+    func covers(_ action: PolicyAction) -> Bool { actions?.contains(action) ?? true }
+}
+
+public final class CompiledPolicy: Sendable {
+    public let id: String
+    public let version: String?
+    public let description: String?
+    public let shadow: Bool
+    public let sha256: String
+    public let source: PolicySource
+    public let rules: [CompiledRule]
+    public let roles: [CompiledRole]
+    public let tests: [PolicyTest]
+    /// For each action, the rules whose action list covers it, in source order.
+    let buckets: [PolicyAction: ActionBucket]
+
+    init(
+        header: Header, source: PolicySource, rules: [CompiledRule], roles: [CompiledRole], tests: [PolicyTest]
+    ) {
+        id = header.id
+        version = header.version
+        description = header.description
+        shadow = header.shadow
+        sha256 = source.sha256
+        self.source = source
+        self.rules = rules
+        self.roles = roles
+        self.tests = tests
+        var buckets: [PolicyAction: ActionBucket] = [:]
+        for action in PolicyAction.allCases {
+            buckets[action] = ActionBucket(
+                rules: rules.indices.filter { rules[$0].covers(action) }, policyRules: rules, roles: roles)
+        }
+        self.buckets = buckets
+    }
+
+    /// The file name used in ids, the trace and errors.
+    public func fileName(_ index: Int) -> String { source.files[index].name }
+}
