@@ -403,7 +403,8 @@ final class Checker {
     private func warnShadowedPermits(_ rules: [CompiledRule]) {
         guard !hasSyntaxErrors else { return }
         let forbids = rules.filter { $0.effect == .forbid && $0.conditions.isEmpty }
-        for permit in rules where permit.effect == .permit {
+        // A permit whose actions all failed to resolve has an empty action set: no finding to add to its error.
+        for permit in rules where permit.effect == .permit && permit.actions?.isEmpty != true {
             guard let forbid = forbids.first(where: { Self.covers($0, permit) }) else { continue }
             let span = ruleKeywordSpan(permit)
             diagnostics.append(

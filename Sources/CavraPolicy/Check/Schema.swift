@@ -123,7 +123,7 @@ public enum Attribute: String, Sendable, CaseIterable {
 
 /// "did you mean" for a misspelt name: the closest candidate within a small edit distance.
 func closest(to word: String, in candidates: some Sequence<String>) -> String? {
-    let limit = max(2, word.count / 3)
+    let limit = max(1, (word.count + 1) / 3)
     var best: (String, Int)?
     for candidate in candidates {
         let distance = editDistance(word, candidate)

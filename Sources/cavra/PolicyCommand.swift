@@ -1,0 +1,176 @@
+// `cavra policy …`: validate, test, eval and explain a policy (policy-language.md §9).
+
+import ArgumentParser
+import CavraJSON
+import CavraPolicy
+import Foundation
+
+struct PolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Validate, test, evaluate and explain CAVRA policies.",
+        subcommands: [Validate.self, Test.self, Eval.self, Explain.self])
+}
+
+/// The PATH argument every policy command takes, and loading it.
+struct PolicyPathOptions: ParsableArguments {
+    @Argument(help: "A .cavra file or a directory of them (searched recursively).")
+    var path: String = "policy/"
+
+    /// Loads and validates the policy; an unreadable PATH exits 2.
+    func compile() throws -> PolicyCompilation {
+        do {
+            return PolicyCompiler.compile(try PolicySource.load(path: path))
+        } catch {
+            printError("error: \(error.description)")
+            throw CavraExit.badInput
+        }
+    }
+
+    /// The compiled policy, or the diagnostics on stderr and exit 1.
+    func validPolicy() throws -> CompiledPolicy {
+        let compilation = try compile()
+        if !compilation.diagnostics.isEmpty { printError(compilation.renderedDiagnostics()) }
+        guard let policy = compilation.policy else { throw CavraExit.negative }
+        return policy
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+enum TestFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, junit
+}
+
+extension PolicyCommand {
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load and validate a policy; exit 0 when valid, 1 when not.")
+
+        @OptionGroup var policy: PolicyPathOptions
+        @Flag(help: "Treat warnings as errors.") var strict = false
+        @Option(help: "Output format: text (diagnostics on stderr) or json (on stdout).") var format = OutputFormat.text
+
+        func run() throws {
+            let compilation = try policy.compile()
+            switch format {
+            case .text:
+                if !compilation.diagnostics.isEmpty { printError(compilation.renderedDiagnostics()) }
+                if compilation.isValid(strict: strict), let compiled = compilation.policy {
+                    print(
+                        "valid: \(compiled.id) \(compiled.version ?? "") (\(compiled.rules.count) rules, \(compiled.tests.count) tests, \(compilation.warningCount) warnings)"
+                    )
+                } else {
+                    printError("invalid: \(compilation.errorCount) errors, \(compilation.warningCount) warnings")
+                }
+            case .json:
+                print(compilation.json(strict: strict).serialized(pretty: true))
+            }
+            if !compilation.isValid(strict: strict) { throw CavraExit.negative }
+        }
+    }
+
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the policy's tests; exit 0 when all pass, 1 otherwise.")
+
+        @OptionGroup var policy: PolicyPathOptions
+        @Flag(help: "List the rules no test made apply, and the coverage percentage.") var coverage = false
+
+        func run() throws {
+            let report = TestRunner.run(try policy.validPolicy())
+            print(report.text(coverage: coverage), terminator: "")
+            if report.failedCount > 0 { throw CavraExit.negative }
+        }
+    }
+
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decide one request (--input) or a JSONL file of requests (--batch).")
+
+        @OptionGroup var policy: PolicyPathOptions
+        @Option(help: "A JSON request {action, actor, route, context}.") var input: String?
+        @Option(help: "A JSONL file: one request per line.") var batch: String?
+        @Flag(help: "With --batch, add the trace to each line.") var trace = false
+
+        func validate() throws {
+            guard (input == nil) != (batch == nil) else {
+                throw ValidationError("give exactly one of --input FILE and --batch FILE")
+            }
+        }
+
+        func run() throws {
+            if let input {
+                let request = try RequestFiles.single(input)
+                let compiled = try policy.validPolicy()
+                print(compiled.evaluate(request, trace: true).json().serialized(pretty: true))
+            } else if let batch {
+                let requests = try RequestFiles.batch(batch)
+                let compiled = try policy.validPolicy()
+                var output = ""
+                for request in requests {
+                    output += compiled.evaluate(request, trace: trace).batchJSON(trace: trace).serialized() + "\n"
+                }
+                print(output, terminator: "")
+            }
+        }
+    }
+
+    struct Explain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Explain the decision for one request: each rule considered and the clause that decided it.")
+
+        @OptionGroup var policy: PolicyPathOptions
+        @Option(help: "A JSON request {action, actor, route, context}.") var input: String
+
+        func run() throws {
+            let request = try RequestFiles.single(input)
+            let compiled = try policy.validPolicy()
+            print(Explanation.text(compiled.evaluate(request, trace: true)), terminator: "")
+        }
+    }
+}
+
+/// Reading request files; every problem is a message on stderr and exit 2.
+enum RequestFiles {
+    static func single(_ path: String) throws -> PolicyRequest {
+        let text = try read(path)
+        do {
+            return try PolicyRequest(json: try JSON.parse(text))
+        } catch let error as JSONParseError {
+            printError("error: \(path): invalid JSON at \(error.description)")
+        } catch let error as RequestError {
+            printError("error: \(path): \(error.description)")
+        }
+        throw CavraExit.badInput
+    }
+
+    /// Every line is checked before any is evaluated; blank lines are skipped.
+    static func batch(_ path: String) throws -> [PolicyRequest] {
+        let text = try read(path)
+        var requests: [PolicyRequest] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard !line.allSatisfy(\.isWhitespace) else { continue }
+            do {
+                requests.append(try PolicyRequest(json: try JSON.parse(String(line))))
+            } catch let error as JSONParseError {
+                printError("error: \(path): line \(index + 1): invalid JSON at column \(error.column): \(error.message)")
+                throw CavraExit.badInput
+            } catch let error as RequestError {
+                printError("error: \(path): line \(index + 1): \(error.description)")
+                throw CavraExit.badInput
+            }
+        }
+        return requests
+    }
+
+    private static func read(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            printError("error: cannot read `\(path)`")
+            throw CavraExit.badInput
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
