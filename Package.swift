@@ -40,7 +40,7 @@ let package = Package(
         ),
         .testTarget(name: "CavraJSONTests", dependencies: ["CavraJSON"]),
         .testTarget(name: "CavraPolicyTests", dependencies: ["CavraPolicy", "CavraJSON"]),
-        .testTarget(name: "CavraCLITests", dependencies: ["CavraJSON"]),
+        .testTarget(name: "CavraCLITests", dependencies: ["CavraJSON", "cavra"]),
     ],
     swiftLanguageModes: [.v6]
 )

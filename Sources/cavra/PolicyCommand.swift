@@ -156,7 +156,8 @@ enum RequestFiles {
             do {
                 requests.append(try PolicyRequest(json: try JSON.parse(String(line))))
             } catch let error as JSONParseError {
-                printError("error: \(path): line \(index + 1): invalid JSON at column \(error.column): \(error.message)")
+                printError(
+                    "error: \(path): line \(index + 1): invalid JSON at column \(error.column): \(error.message)")
                 throw CavraExit.badInput
             } catch let error as RequestError {
                 printError("error: \(path): line \(index + 1): \(error.description)")

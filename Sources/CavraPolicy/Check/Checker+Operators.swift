@@ -1,7 +1,8 @@
 // Type rules of the binary operators (policy-language.md §5.6) and the value-set check CAV024.
 
 extension Checker {
-    func compileBinary(_ op: BinaryOperator, _ left: Expr, _ right: Expr, expr: Expr, scope: Scope) -> (Node, ValueType) {
+    func compileBinary(_ op: BinaryOperator, _ left: Expr, _ right: Expr, expr: Expr, scope: Scope) -> (Node, ValueType)
+    {
         let (l, lt) = compile(left, scope: scope)
         let (r, rt) = compile(right, scope: scope)
         let location = expr.span.start

@@ -29,7 +29,8 @@ extension Checker {
                 if !seenKeys.insert(member.key.text).inserted {
                     diagnostics.append(
                         Diagnostic(
-                            "CAV050", at: member.key.span, "repeated fixture field `\(fixture.root.rawValue).\(member.key.text)`",
+                            "CAV050", at: member.key.span,
+                            "repeated fixture field `\(fixture.root.rawValue).\(member.key.text)`",
                             help: "give each field once"))
                     continue
                 }
@@ -41,7 +42,8 @@ extension Checker {
             if let compiled = compileExpectation(expectation, ruleIds: ruleIds) { expectations.append(compiled) }
         }
         return PolicyTest(
-            name: block.name, file: block.span.file, line: block.span.line, request: request, expectations: expectations)
+            name: block.name, file: block.span.file, line: block.span.line, request: request, expectations: expectations
+        )
     }
 
     private func compileExpectation(_ expectation: Expectation, ruleIds: Set<String>) -> PolicyExpectation? {
@@ -98,7 +100,8 @@ extension Checker {
                 Diagnostic(
                     "CAV050", at: member.key.span, "unknown fixture field `\(name)`",
                     help: suggestion.map { "did you mean `\($0)`?" }
-                        ?? "the fields of `\(root.rawValue)` are \(Attribute.names(of: root).filter { $0 != "roles" }.joined(separator: ", "))"))
+                        ?? "the fields of `\(root.rawValue)` are \(Attribute.names(of: root).filter { $0 != "roles" }.joined(separator: ", "))"
+                ))
             return
         }
         if attribute == .actorRoles {

@@ -9,9 +9,10 @@ public struct Diagnostic: Sendable, Equatable {
     public var message: String
     public var help: String?
 
-    public init(_ code: String, _ severity: Severity = .error, at span: SourceSpan, _ message: String,
-        help: String? = nil)
-    {
+    public init(
+        _ code: String, _ severity: Severity = .error, at span: SourceSpan, _ message: String,
+        help: String? = nil
+    ) {
         self.code = code
         self.severity = severity
         self.span = span

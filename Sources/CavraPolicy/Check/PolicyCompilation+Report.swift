@@ -49,7 +49,9 @@ extension PolicyCompilation {
                     diagnostic.span.file < source.files.count ? source.files[diagnostic.span.file].displayPath : ""),
                 "line": .int(Int64(diagnostic.span.line)), "column": .int(Int64(diagnostic.span.column)),
                 "end_column": .int(
-                    Int64(diagnostic.span.endLine == diagnostic.span.line ? diagnostic.span.endColumn : diagnostic.span.column + 1)),
+                    Int64(
+                        diagnostic.span.endLine == diagnostic.span.line
+                            ? diagnostic.span.endColumn : diagnostic.span.column + 1)),
                 "message": .string(diagnostic.message), "help": diagnostic.help.map(JSON.string) ?? .null,
             ]
         }

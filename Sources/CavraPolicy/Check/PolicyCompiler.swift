@@ -16,7 +16,8 @@ public enum PolicyCompiler {
         let checker = Checker(source: source)
         let policy = checker.run()
         let diagnostics = checker.diagnostics.enumerated().sorted { a, b in
-            a.element.span.start == b.element.span.start ? a.offset < b.offset : a.element.span.start < b.element.span.start
+            a.element.span.start == b.element.span.start
+                ? a.offset < b.offset : a.element.span.start < b.element.span.start
         }.map(\.element)
         return PolicyCompilation(
             source: source, diagnostics: diagnostics, policy: diagnostics.contains(where: \.isError) ? nil : policy)
@@ -67,7 +68,8 @@ final class Checker {
             syntaxFiles.append(syntax)
             diagnostics += syntaxDiagnostics
             if let invalid = Self.firstInvalidUTF8(file.bytes) {
-                diagnostics.append(Diagnostic("CAV001", at: spanAt(file: index, byteOffset: invalid), "the file is not valid UTF-8"))
+                diagnostics.append(
+                    Diagnostic("CAV001", at: spanAt(file: index, byteOffset: invalid), "the file is not valid UTF-8"))
             }
         }
         hasSyntaxErrors = diagnostics.contains(where: \.isError)
@@ -126,7 +128,9 @@ final class Checker {
                     diagnostics.append(
                         Diagnostic(
                             "CAV041", at: binding.nameSpan, "duplicate name `\(binding.name)`",
-                            help: "already defined as a \(existing.binding.kind.rawValue) at \(describe(existing.binding.nameSpan))"))
+                            help:
+                                "already defined as a \(existing.binding.kind.rawValue) at \(describe(existing.binding.nameSpan))"
+                        ))
                     continue
                 }
                 var entry = BindingEntry(binding: binding)
@@ -145,7 +149,8 @@ final class Checker {
         for (index, name) in roleNames.enumerated() {
             _ = resolve(name, at: nil)
             nodes.append(
-                roleBodies[index] ?? Node(kind: .constant(.bool(false)), location: bindings[name]!.binding.nameSpan.start))
+                roleBodies[index]
+                    ?? Node(kind: .constant(.bool(false)), location: bindings[name]!.binding.nameSpan.start))
         }
         var infallible: [Bool?] = Array(repeating: nil, count: nodes.count)
         var roles = roleNames.indices.map { CompiledRole(name: roleNames[$0], node: nodes[$0], infallible: false) }
@@ -304,7 +309,8 @@ final class Checker {
                         isWhen: condition.isWhen)
                 }
                 if let obligation, rule.effect == .permit {
-                    compiled.requirements.append(CompiledRequirement(obligation: obligation, condition: compiledCondition))
+                    compiled.requirements.append(
+                        CompiledRequirement(obligation: obligation, condition: compiledCondition))
                 }
             case .because(let text, let keyword):
                 if compiled.because != nil {
@@ -410,7 +416,9 @@ final class Checker {
             diagnostics.append(
                 Diagnostic(
                     "CAV100", .warning, at: span, "permit `\(permit.id)` can never determine an allow",
-                    help: "the unconditional forbid `\(forbid.id)` at \(source.files[forbid.file].displayPath):\(forbid.line) covers all its actions and principals"))
+                    help:
+                        "the unconditional forbid `\(forbid.id)` at \(source.files[forbid.file].displayPath):\(forbid.line) covers all its actions and principals"
+                ))
         }
     }
 
@@ -501,7 +509,8 @@ final class Checker {
                 failed = true
                 diagnostics.append(
                     Diagnostic(
-                        "CAV022", at: item.span, "a list holds one element type: \(type.display) after \(known.display)",
+                        "CAV022", at: item.span,
+                        "a list holds one element type: \(type.display) after \(known.display)",
                         help: "make every element the same type"))
             } else {
                 element = type
@@ -548,7 +557,8 @@ final class Checker {
         }
         let first = path.segments[0]
         let rootSpan = SourceSpan(
-            start: location, startOffset: expr.span.startOffset, endOffset: expr.span.startOffset + path.root.rawValue.count,
+            start: location, startOffset: expr.span.startOffset,
+            endOffset: expr.span.startOffset + path.root.rawValue.count,
             endLine: location.line, endColumn: location.column + path.root.rawValue.count)
         guard !first.bracketed, let attribute = Attribute.find(root: path.root, name: first.name) else {
             let attempted = "\(path.root.rawValue).\(first.name)"
@@ -559,7 +569,8 @@ final class Checker {
                     first.bracketed
                         ? "`[…]` on `\(path.root.rawValue)`, which is not a map" : "unknown attribute `\(attempted)`",
                     help: suggestion.map { "did you mean `\(path.root.rawValue).\($0)`?" }
-                        ?? "the attributes of `\(path.root.rawValue)` are \(Attribute.names(of: path.root).joined(separator: ", "))"))
+                        ?? "the attributes of `\(path.root.rawValue)` are \(Attribute.names(of: path.root).joined(separator: ", "))"
+                ))
             return (Node(kind: .constant(.bool(false)), location: location), .invalid)
         }
         if attribute == .actorClaims {

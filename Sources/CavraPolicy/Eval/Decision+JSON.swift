@@ -12,7 +12,8 @@ extension Decision {
         object["determining"] = .array(determiningIds.map(JSON.string))
         object["obligations"] = .array(obligationNames.map(JSON.string))
         object["obligation_rules"] = .object(
-            JSONObject(obligations.map { ($0.obligation.rawValue, .array($0.rules.map { .string(policy.rules[$0].id) })) }))
+            JSONObject(
+                obligations.map { ($0.obligation.rawValue, .array($0.rules.map { .string(policy.rules[$0].id) })) }))
         object["reasons"] = .array(reasons.map(JSON.string))
         object["errors"] = errorsJSON
         object["policy"] = policy.identityJSON
@@ -48,7 +49,9 @@ extension Decision {
 
     private func traceJSON(_ trace: Trace) -> JSON {
         let roles: [JSON] = trace.roles.map { entry in
-            var object: JSONObject = ["role": .string(policy.roles[entry.role].name), "value": entry.value.map(JSON.bool) ?? .null]
+            var object: JSONObject = [
+                "role": .string(policy.roles[entry.role].name), "value": entry.value.map(JSON.bool) ?? .null,
+            ]
             if let error = entry.error { object["error"] = .string(error) }
             return .object(object)
         }

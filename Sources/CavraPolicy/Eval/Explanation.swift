@@ -46,7 +46,8 @@ public enum Explanation {
         for entry in trace.rules {
             let rule = policy.rules[entry.rule]
             lines.append(
-                "  \(rule.effect.rawValue) \(rule.id) (\(policy.fileName(rule.file)):\(rule.line)): \(summary(entry, rule, policy))")
+                "  \(rule.effect.rawValue) \(rule.id) (\(policy.fileName(rule.file)):\(rule.line)): \(summary(entry, rule, policy))"
+            )
             for condition in entry.conditions {
                 let value = condition.value.map { String($0) } ?? "error: \(condition.error ?? "")"
                 lines.append("    \(condition.condition.clause) \(condition.condition.source) → \(value)")

@@ -52,7 +52,6 @@ struct ExpressionContext {
         }
     }
 
-
     // MARK: Expressions
 
     mutating func bool(_ node: Node) throws(EvalFailure) -> Bool {
@@ -69,7 +68,8 @@ struct ExpressionContext {
             return Glob(try string(pattern, for: "`matches`")).matches(text)
         case .has(let operand, let key):
             guard case .map(let object) = try value(operand) else {
-                throw EvalFailure(message: "`has` needs a map, found \(try value(operand).typeName)", location: operand.location)
+                throw EvalFailure(
+                    message: "`has` needs a map, found \(try value(operand).typeName)", location: operand.location)
             }
             return object[key] != nil
         default:
@@ -157,7 +157,9 @@ struct ExpressionContext {
 
     // MARK: Operators
 
-    private mutating func compare(_ op: BinaryOperator, _ leftNode: Node, _ rightNode: Node, at location: SourceLocation)
+    private mutating func compare(
+        _ op: BinaryOperator, _ leftNode: Node, _ rightNode: Node, at location: SourceLocation
+    )
         throws(EvalFailure) -> Bool
     {
         let left = try usable(try value(leftNode), leftNode)

@@ -91,7 +91,8 @@ public struct Parser {
         let name = try expectName("a \(kind.rawValue) name")
         try expectSymbol(.equals, "`=` after the \(kind.rawValue) name")
         let expr = try parseExpr()
-        return Binding(kind: kind, name: name.text, nameSpan: name.span, expr: expr, span: start.span.through(expr.span))
+        return Binding(
+            kind: kind, name: name.text, nameSpan: name.span, expr: expr, span: start.span.through(expr.span))
     }
 
     private mutating func parseRule() throws(Failure) -> Rule {
@@ -194,7 +195,8 @@ public struct Parser {
                     name: name.value, span: start.span.through(previous.span), fixtures: fixtures,
                     expectations: expectations)
             default:
-                throw failure("expected `actor`, `route`, `context`, `expect` or `}` in the test, found \(current.display)")
+                throw failure(
+                    "expected `actor`, `route`, `context`, `expect` or `}` in the test, found \(current.display)")
             }
         }
     }
@@ -252,7 +254,9 @@ public struct Parser {
         case .invalid(let message):
             throw failure(message)
         default:
-            throw failure("expected a value (a string, integer, duration, `true`, `false`, list or object), found \(token.display)")
+            throw failure(
+                "expected a value (a string, integer, duration, `true`, `false`, list or object), found \(token.display)"
+            )
         }
     }
 

@@ -53,7 +53,8 @@ public enum TestRunner {
     private static func mismatches(_ expectation: PolicyExpectation, _ decision: Decision) -> [String] {
         var found: [String] = []
         if expectation.allow != decision.allow {
-            found.append("decision: expected \(expectation.allow ? "allow" : "deny"), got \(decision.allow ? "allow" : "deny")")
+            found.append(
+                "decision: expected \(expectation.allow ? "allow" : "deny"), got \(decision.allow ? "allow" : "deny")")
         }
         if expectation.allow && decision.allow {
             let expected = expectation.obligations.map(\.rawValue)
