@@ -113,3 +113,8 @@ extension JSON {
         }
     }
 }
+
+extension JSON: CustomStringConvertible {
+    /// The compact JSON text.
+    public var description: String { serialized() }
+}

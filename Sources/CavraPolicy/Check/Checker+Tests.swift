@@ -133,7 +133,7 @@ extension Checker {
             var strings: [String] = []
             for item in items {
                 guard case .string(let text) = item.kind else {
-                    wrongFixtureType(name, expected: "a list of strings", at: item.span)
+                    wrongFixtureType(name, expected: "a list of strings", at: member.key.span)
                     return
                 }
                 strings.append(text)
@@ -142,7 +142,7 @@ extension Checker {
         case (.map, .object):
             if let claims = claimJSON(value)?.objectValue { request.actor.claims = claims }
         default:
-            wrongFixtureType(name, expected: attribute.type.display, at: value.span)
+            wrongFixtureType(name, expected: attribute.type.display, at: member.key.span)
         }
     }
 

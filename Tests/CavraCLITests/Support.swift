@@ -1,0 +1,184 @@
+// Shared helpers of the CLI tests: finding the built `cavra`, running it, temporary directories and policy facts.
+
+import Foundation
+import Testing
+
+/// The repository's root, found from this file's path (Tests/CavraCLITests/Support.swift).
+let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The `cavra` executable of the build under test. SwiftPM puts the test bundle in the products directory, beside
+/// the executables; `CAVRA_EXECUTABLE` overrides the search.
+let cavraExecutable: URL = {
+    if let override = ProcessInfo.processInfo.environment["CAVRA_EXECUTABLE"], !override.isEmpty {
+        return URL(fileURLWithPath: override)
+    }
+    var directories: [URL] = []
+    for bundle in Bundle.allBundles + [Bundle.main] {
+        directories.append(bundle.bundleURL)
+        directories.append(bundle.bundleURL.deletingLastPathComponent())
+        if let executable = bundle.executableURL { directories.append(executable.deletingLastPathComponent()) }
+    }
+    if let first = CommandLine.arguments.first {
+        directories.append(URL(fileURLWithPath: first).deletingLastPathComponent())
+    }
+    directories.append(repositoryRoot.appendingPathComponent(".build/debug"))
+    for directory in directories {
+        let candidate = directory.appendingPathComponent("cavra")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            FileManager.default.isExecutableFile(atPath: candidate.path)
+        {
+            return candidate
+        }
+    }
+    return repositoryRoot.appendingPathComponent(".build/debug/cavra")
+}()
+
+struct CavraRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    /// The lines of stdout, without the final line break.
+    var stdoutLines: [String] { lines(stdout) }
+    var stderrLines: [String] { lines(stderr) }
+
+    private func lines(_ text: String) -> [String] {
+        var all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if all.last == "" { all.removeLast() }
+        return all
+    }
+}
+
+struct CavraLaunchError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs the built `cavra` with `args` in `cwd` and waits for it. Output goes through files, so a large output on
+/// one stream can never block the process while the other is read.
+func runCavra(_ args: [String], cwd: URL = repositoryRoot) throws -> (status: Int32, stdout: String, stderr: String) {
+    let run = try runProcess(cavraExecutable, args, cwd: cwd)
+    return (run.status, run.stdout, run.stderr)
+}
+
+/// `runCavra` with the result as a value that also splits lines.
+func cavra(_ args: [String], cwd: URL = repositoryRoot) throws -> CavraRun {
+    let result = try runCavra(args, cwd: cwd)
+    return CavraRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
+}
+
+func runProcess(_ executable: URL, _ args: [String], cwd: URL) throws -> CavraRun {
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw CavraLaunchError(description: "no executable at \(executable.path); build the package first")
+    }
+    let outputs = FileManager.default.temporaryDirectory.appendingPathComponent("cavra-cli-out-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: outputs) }
+    let stdoutURL = outputs.appendingPathComponent("stdout")
+    let stderrURL = outputs.appendingPathComponent("stderr")
+    FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+    FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+    let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
+    let stderrHandle = try FileHandle(forWritingTo: stderrURL)
+
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = args
+    process.currentDirectoryURL = cwd
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = stdoutHandle
+    process.standardError = stderrHandle
+    try process.run()
+    process.waitUntilExit()
+    try stdoutHandle.close()
+    try stderrHandle.close()
+
+    let stdout = String(decoding: try Data(contentsOf: stdoutURL), as: UTF8.self)
+    let stderr = String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self)
+    return CavraRun(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+}
+
+/// Runs `body` in a fresh empty directory that is removed afterwards.
+func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cavra-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
+}
+
+/// Writes `text` to `name` (which may contain `/`) below `directory`, creating parent directories.
+@discardableResult
+func write(_ text: String, to name: String, in directory: URL) throws -> URL {
+    let url = directory.appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data(text.utf8).write(to: url)
+    return url
+}
+
+/// Facts about a policy directory read from its files, independently of the implementation under test.
+struct PolicyFacts {
+    /// Relative `/`-separated path and bytes of every `*.cavra` file below the directory, in bytewise path order.
+    var files: [(name: String, bytes: [UInt8])]
+
+    init(directory: URL) throws {
+        let root = directory.standardizedFileURL.resolvingSymlinksInPath()
+        var found: [(name: String, bytes: [UInt8])] = []
+        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+        while let url = enumerator?.nextObject() as? URL {
+            guard url.pathExtension == "cavra",
+                try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true
+            else { continue }
+            let full = url.standardizedFileURL.resolvingSymlinksInPath().path
+            let name = String(full.dropFirst(root.path.count + 1))
+            found.append((name, [UInt8](try Data(contentsOf: url))))
+        }
+        files = found.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+    }
+
+    /// Lines of the policy text with comments and leading whitespace removed.
+    private var statementLines: [String] {
+        files.flatMap { file in
+            String(decoding: file.bytes, as: UTF8.self).split(separator: "\n").map { line in
+                line.trimmingCharacters(in: .whitespaces)
+            }
+        }.filter { !$0.hasPrefix("#") }
+    }
+
+    /// The number of `test "…"` blocks.
+    var testCount: Int { statementLines.filter { $0.hasPrefix("test \"") }.count }
+
+    /// The number of rules: statements that begin with `permit` or `forbid`.
+    var ruleCount: Int {
+        statementLines.filter { $0.hasPrefix("permit ") || $0.hasPrefix("forbid ") }.count
+    }
+
+    /// The bytes hashed for a directory policy (policy-language.md §6): for each file in load order, its relative
+    /// path, `\n`, its byte length in decimal, `\n`, its bytes.
+    var hashInput: [UInt8] {
+        var bytes: [UInt8] = []
+        for file in files {
+            bytes += Array(file.name.utf8) + [0x0A] + Array(String(file.bytes.count).utf8) + [0x0A] + file.bytes
+        }
+        return bytes
+    }
+}
+
+/// SHA-256 of `bytes` in lowercase hex, computed by the system's `sha256sum`.
+func sha256sum(_ bytes: [UInt8]) throws -> String {
+    try withTemporaryDirectory { directory in
+        let input = directory.appendingPathComponent("input")
+        try Data(bytes).write(to: input)
+        let run = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["sha256sum", input.path], cwd: directory)
+        guard run.status == 0, let digest = run.stdout.split(separator: " ").first else {
+            throw CavraLaunchError(description: "sha256sum failed: \(run.stderr)")
+        }
+        return String(digest)
+    }
+}
+
+/// The repository's default policy directory.
+let repositoryPolicy = repositoryRoot.appendingPathComponent("policy")
+
+/// The example request of the documentation, as a path relative to the repository root.
+let exampleRequest = "docs/examples/escalate-critical-production.json"
