@@ -5,9 +5,10 @@ import Testing
 
 @Suite struct CheckerTests {
     @Test func diagnosticTextFollowsTheContractExactly() {
-        let lines = ["policy \"p\""] + Array(repeating: "", count: 9) + [
-            "permit acknowledge", "  # the environment", "  when route.enviroment == \"production\"",
-        ]
+        let lines =
+            ["policy \"p\""] + Array(repeating: "", count: 9) + [
+                "permit acknowledge", "  # the environment", "  when route.enviroment == \"production\"",
+            ]
         let compilation = PolicyCompiler.compile(
             PolicySource(
                 kind: .directory,

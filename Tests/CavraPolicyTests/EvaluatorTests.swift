@@ -179,7 +179,8 @@ let specExample = """
             @id("sub") permit export when "out" in route.service and route.service contains "check"
             """)
         func allowed(_ action: String, _ service: String) throws -> Bool {
-            policy.evaluate(try Fixtures.request(#"{"action": "\#(action)", "route": {"service": "\#(service)"}}"#)).allow
+            policy.evaluate(try Fixtures.request(#"{"action": "\#(action)", "route": {"service": "\#(service)"}}"#))
+                .allow
         }
         #expect(try allowed("plan", "checkout-api"))
         #expect(try allowed("plan", "check-api"))

@@ -34,8 +34,9 @@ import Testing
     }
 
     @Test func integersCoverTheSigned64BitRange() {
-        #expect(kinds("-9223372036854775808 9223372036854775807")
-            == [.integer(Int64.min), .integer(Int64.max), .endOfFile])
+        #expect(
+            kinds("-9223372036854775808 9223372036854775807")
+                == [.integer(Int64.min), .integer(Int64.max), .endOfFile])
         guard case .invalid = kinds("9223372036854775808").first else {
             Issue.record("2^63 does not fit")
             return
@@ -43,9 +44,10 @@ import Testing
     }
 
     @Test func durationsAreSeconds() {
-        #expect(kinds("30s 15m 8h 2d 0s") == [
-            .duration(30), .duration(900), .duration(28_800), .duration(172_800), .duration(0), .endOfFile,
-        ])
+        #expect(
+            kinds("30s 15m 8h 2d 0s") == [
+                .duration(30), .duration(900), .duration(28_800), .duration(172_800), .duration(0), .endOfFile,
+            ])
     }
 
     @Test(arguments: ["5x", "-5m", "9223372036854775807d", "10 m"])
@@ -57,12 +59,13 @@ import Testing
     }
 
     @Test func operatorsAndComments() {
-        #expect(kinds("== != <= >= < > # a comment\n ( ) [ ] { } , . : @ *") == [
-            .symbol(.equalEqual), .symbol(.notEqual), .symbol(.lessEqual), .symbol(.greaterEqual), .symbol(.less),
-            .symbol(.greater), .symbol(.leftParen), .symbol(.rightParen), .symbol(.leftBracket),
-            .symbol(.rightBracket), .symbol(.leftBrace), .symbol(.rightBrace), .symbol(.comma), .symbol(.dot),
-            .symbol(.colon), .symbol(.at), .symbol(.star), .endOfFile,
-        ])
+        #expect(
+            kinds("== != <= >= < > # a comment\n ( ) [ ] { } , . : @ *") == [
+                .symbol(.equalEqual), .symbol(.notEqual), .symbol(.lessEqual), .symbol(.greaterEqual), .symbol(.less),
+                .symbol(.greater), .symbol(.leftParen), .symbol(.rightParen), .symbol(.leftBracket),
+                .symbol(.rightBracket), .symbol(.leftBrace), .symbol(.rightBrace), .symbol(.comma), .symbol(.dot),
+                .symbol(.colon), .symbol(.at), .symbol(.star), .endOfFile,
+            ])
     }
 
     @Test func columnsCountCodePointsAndTabsAsOne() {

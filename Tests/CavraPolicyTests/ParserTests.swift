@@ -53,7 +53,8 @@ import Testing
 
     @Test func requireOwnsTheConditionThatFollowsIt() {
         let (file, diagnostics) = parse(
-            "permit escalate by ic\n  when route.breached\n  require note when route.severity == \"critical\"\n  because \"x\"")
+            "permit escalate by ic\n  when route.breached\n  require note when route.severity == \"critical\"\n  because \"x\""
+        )
         #expect(diagnostics.isEmpty)
         guard case .rule(let rule) = file.statements.first else {
             Issue.record("expected a rule")

@@ -15,7 +15,9 @@ enum Fixtures {
     }
 
     /// Compiles text that must be valid, recording its diagnostics as the failure when it is not.
-    static func policy(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> CompiledPolicy {
+    static func policy(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws
+        -> CompiledPolicy
+    {
         let compilation = compile(text)
         let policy = try #require(
             compilation.policy, "\(compilation.renderedDiagnostics())", sourceLocation: sourceLocation)
