@@ -38,16 +38,19 @@ public struct PolicySource: Sendable {
     public enum Kind: String, Sendable { case file, directory }
 
     public var kind: Kind
+    /// PATH as the person gave it: named by findings about the policy as a whole (a directory without files).
+    public var path: String
     public var files: [PolicyFile]
 
-    public init(kind: Kind, files: [PolicyFile]) {
+    public init(kind: Kind, path: String, files: [PolicyFile]) {
         self.kind = kind
+        self.path = path
         self.files = files
     }
 
     /// A one-file policy from text, as `name`.
     public init(text: String, name: String = "policy.cavra") {
-        self.init(kind: .file, files: [PolicyFile(name: name, displayPath: name, bytes: Array(text.utf8))])
+        self.init(kind: .file, path: name, files: [PolicyFile(name: name, displayPath: name, bytes: Array(text.utf8))])
     }
 
     public struct LoadError: Error, CustomStringConvertible {
@@ -62,7 +65,8 @@ public struct PolicySource: Sendable {
         }
         if !isDirectory.boolValue {
             let name = URL(fileURLWithPath: path).lastPathComponent
-            return PolicySource(kind: .file, files: [PolicyFile(name: name, displayPath: path, bytes: try read(path))])
+            return PolicySource(
+                kind: .file, path: path, files: [PolicyFile(name: name, displayPath: path, bytes: try read(path))])
         }
         guard let enumerator = FileManager.default.enumerator(atPath: path) else {
             throw LoadError(description: "cannot read the policy directory `\(path)`")
@@ -81,7 +85,7 @@ public struct PolicySource: Sendable {
             let display = join(path, name)
             files.append(PolicyFile(name: name, displayPath: display, bytes: try read(display)))
         }
-        return PolicySource(kind: .directory, files: files)
+        return PolicySource(kind: .directory, path: path, files: files)
     }
 
     private static func join(_ directory: String, _ name: String) -> String {

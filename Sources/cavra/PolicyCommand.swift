@@ -9,7 +9,7 @@ struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Validate, test, evaluate and explain CAVRA policies.",
-        subcommands: [Validate.self, Test.self, Eval.self, Explain.self])
+        subcommands: [Validate.self, Test.self, Eval.self, Explain.self, Bench.self])
 }
 
 /// The PATH argument every policy command takes, and loading it.
@@ -59,11 +59,14 @@ extension PolicyCommand {
             case .text:
                 if !compilation.diagnostics.isEmpty { printError(compilation.renderedDiagnostics()) }
                 if compilation.isValid(strict: strict), let compiled = compilation.policy {
+                    let version = compiled.version.map { " \($0)" } ?? ""
                     print(
-                        "valid: \(compiled.id) \(compiled.version ?? "") (\(compiled.rules.count) rules, \(compiled.tests.count) tests, \(compilation.warningCount) warnings)"
-                    )
+                        "valid: \(compiled.id)\(version) (\(count(compiled.rules.count, "rule")), "
+                            + "\(count(compiled.tests.count, "test")), \(count(compilation.warningCount, "warning")))")
                 } else {
-                    printError("invalid: \(compilation.errorCount) errors, \(compilation.warningCount) warnings")
+                    printError(
+                        "invalid: \(count(compilation.errorCount, "error")), \(count(compilation.warningCount, "warning"))"
+                    )
                 }
             case .json:
                 print(compilation.json(strict: strict).serialized(pretty: true))
@@ -133,6 +136,33 @@ extension PolicyCommand {
     }
 }
 
+extension PolicyCommand {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure in-process decisions per second and p50/p99 nanoseconds per decision.")
+
+        @OptionGroup var policy: PolicyPathOptions
+        @Option(help: "A JSONL file of requests, decided in order.") var batch: String
+        @Flag(help: "Build the trace of every decision (as the API records it).") var trace = false
+        @Option(help: "How many times to decide the whole batch.") var rounds = 200
+
+        func run() throws {
+            let requests = try RequestFiles.batch(batch)
+            let compiled = try policy.validPolicy()
+            let result = Benchmark.run(compiled, requests: requests, trace: trace, rounds: max(1, rounds))
+            print("policy: \(compiled.id) (\(compiled.rules.count) rules), trace: \(trace ? "on" : "off")")
+            print("decisions: \(result.decisions) in \(String(format: "%.3f", result.seconds)) s")
+            print("decisions/s: \(Int(result.decisionsPerSecond))")
+            print("p50: \(result.p50Nanoseconds) ns, p99: \(result.p99Nanoseconds) ns")
+        }
+    }
+}
+
+/// "1 rule", "2 rules".
+func count(_ number: Int, _ noun: String) -> String {
+    "\(number) \(noun)\(number == 1 ? "" : "s")"
+}
+
 /// Reading request files; every problem is a message on stderr and exit 2.
 enum RequestFiles {
     static func single(_ path: String) throws -> PolicyRequest {
@@ -151,10 +181,13 @@ enum RequestFiles {
     static func batch(_ path: String) throws -> [PolicyRequest] {
         let text = try read(path)
         var requests: [PolicyRequest] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            guard !line.allSatisfy(\.isWhitespace) else { continue }
+        // Split on the scalar: Swift reads "\r\n" as one Character, and CRLF files are common.
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
+            let lineText = String(String.UnicodeScalarView(line))
+            guard !lineText.allSatisfy(\.isWhitespace) else { continue }
             do {
-                requests.append(try PolicyRequest(json: try JSON.parse(String(line))))
+                requests.append(try PolicyRequest(json: try JSON.parse(lineText)))
             } catch let error as JSONParseError {
                 printError(
                     "error: \(path): line \(index + 1): invalid JSON at column \(error.column): \(error.message)")

@@ -77,8 +77,8 @@ func runProcess(_ executable: URL, _ args: [String], cwd: URL) throws -> CavraRu
     defer { try? FileManager.default.removeItem(at: outputs) }
     let stdoutURL = outputs.appendingPathComponent("stdout")
     let stderrURL = outputs.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-    FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
     let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
     let stderrHandle = try FileHandle(forWritingTo: stderrURL)
 
@@ -122,16 +122,15 @@ struct PolicyFacts {
     var files: [(name: String, bytes: [UInt8])]
 
     init(directory: URL) throws {
-        let root = directory.standardizedFileURL.resolvingSymlinksInPath()
         var found: [(name: String, bytes: [UInt8])] = []
-        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
-        while let url = enumerator?.nextObject() as? URL {
-            guard url.pathExtension == "cavra",
-                try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true
+        let enumerator = FileManager.default.enumerator(atPath: directory.path)
+        while let relative = enumerator?.nextObject() as? String {
+            let url = directory.appendingPathComponent(relative)
+            var isDirectory: ObjCBool = false
+            guard relative.hasSuffix(".cavra"),
+                FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue
             else { continue }
-            let full = url.standardizedFileURL.resolvingSymlinksInPath().path
-            let name = String(full.dropFirst(root.path.count + 1))
-            found.append((name, [UInt8](try Data(contentsOf: url))))
+            found.append((relative, [UInt8](try Data(contentsOf: url))))
         }
         files = found.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
     }
@@ -181,4 +180,4 @@ func sha256sum(_ bytes: [UInt8]) throws -> String {
 let repositoryPolicy = repositoryRoot.appendingPathComponent("policy")
 
 /// The example request of the documentation, as a path relative to the repository root.
-let exampleRequest = "docs/examples/escalate-critical-production.json"
+let exampleRequestPath = "docs/examples/escalate-critical-production.json"

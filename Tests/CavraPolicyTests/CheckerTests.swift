@@ -11,7 +11,7 @@ import Testing
             ]
         let compilation = PolicyCompiler.compile(
             PolicySource(
-                kind: .directory,
+                kind: .directory, path: "policy/",
                 files: [
                     PolicyFile(
                         name: "drills.cavra", displayPath: "policy/drills.cavra",
@@ -121,7 +121,7 @@ import Testing
         #expect(Fixtures.codes(Fixtures.compile("permit plan")) == ["CAV010"])
         #expect(Fixtures.codes(Fixtures.compile("permit plan\npolicy \"p\"")) == ["CAV011"])
         let twoHeaders = PolicySource(
-            kind: .directory,
+            kind: .directory, path: "p/",
             files: [
                 PolicyFile(name: "a.cavra", displayPath: "p/a.cavra", bytes: Array("policy \"a\"\npermit plan".utf8)),
                 PolicyFile(name: "b.cavra", displayPath: "p/b.cavra", bytes: Array("policy \"b\"".utf8)),

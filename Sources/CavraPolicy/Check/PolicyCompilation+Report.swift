@@ -12,7 +12,7 @@ extension PolicyCompilation {
         let span = diagnostic.span
         let heading = "\(severityLabel(diagnostic))[\(diagnostic.code)]: \(diagnostic.message)"
         guard span.file < source.files.count else {
-            return "\(source.files.first?.displayPath ?? "policy"): \(heading)"
+            return "\(source.path): \(heading)"
         }
         let file = source.files[span.file]
         var lines = ["\(file.displayPath):\(span.line):\(span.column): \(heading)"]
@@ -46,7 +46,8 @@ extension PolicyCompilation {
             [
                 "code": .string(diagnostic.code), "severity": .string(diagnostic.severity.rawValue),
                 "file": .string(
-                    diagnostic.span.file < source.files.count ? source.files[diagnostic.span.file].displayPath : ""),
+                    diagnostic.span.file < source.files.count
+                        ? source.files[diagnostic.span.file].displayPath : source.path),
                 "line": .int(Int64(diagnostic.span.line)), "column": .int(Int64(diagnostic.span.column)),
                 "end_column": .int(
                     Int64(
