@@ -219,8 +219,9 @@ final class Checker {
 
     /// Evaluates a let's expression once, at compile time: it reads no attribute and no role.
     private func fold(_ node: Node) -> Value? {
-        var context = ExpressionContext(request: PolicyRequest(action: .plan), roles: [])
-        return try? context.value(node)
+        ExpressionContext.withRequest(PolicyRequest(action: .plan), roles: []) { context in
+            try? context.value(node)
+        }
     }
 
     // MARK: Rules
@@ -284,14 +285,16 @@ final class Checker {
                 }
             }
         }
-        var compiled = CompiledRule(
-            id: id, effect: rule.effect, file: file, line: rule.keywordSpan.line, actions: compileActions(rule.actions),
-            principals: compilePrincipals(rule.principals), conditions: [], requirements: [], because: nil)
+        let actions = compileActions(rule.actions)
+        let principals = compilePrincipals(rule.principals)
+        var conditions: [CompiledCondition] = []
+        var requirements: [CompiledRequirement] = []
+        var because: String?
         for clause in rule.clauses {
             switch clause {
             case .when(let expr, _), .unless(let expr, _):
                 let isWhen = if case .when = clause { true } else { false }
-                compiled.conditions.append(compileCondition(expr, label: isWhen ? "when" : "unless", isWhen: isWhen))
+                conditions.append(compileCondition(expr, label: isWhen ? "when" : "unless", isWhen: isWhen))
             case .require(let name, let condition, let keyword):
                 if rule.effect == .forbid {
                     diagnostics.append(
@@ -309,19 +312,21 @@ final class Checker {
                         isWhen: condition.isWhen)
                 }
                 if let obligation, rule.effect == .permit {
-                    compiled.requirements.append(
+                    requirements.append(
                         CompiledRequirement(obligation: obligation, condition: compiledCondition))
                 }
             case .because(let text, let keyword):
-                if compiled.because != nil {
+                if because != nil {
                     diagnostics.append(
                         Diagnostic("CAV034", at: keyword, "repeated `because`", help: "a rule has at most one reason"))
                 } else {
-                    compiled.because = text.value
+                    because = text.value
                 }
             }
         }
-        return compiled
+        return CompiledRule(
+            id: id, effect: rule.effect, file: file, line: rule.keywordSpan.line, actions: actions,
+            principals: principals, conditions: conditions, requirements: requirements, because: because)
     }
 
     private func unknownObligation(_ name: Name) -> Diagnostic {

@@ -27,6 +27,9 @@ public enum Channel: String, Sendable, CaseIterable {
 public enum Obligation: String, Sendable, CaseIterable {
     case note
     case externalRef = "external_ref"
+
+    /// The order obligations are listed in: by name.
+    static let sortedByName = allCases.sorted { $0.rawValue < $1.rawValue }
 }
 
 /// The static type of an expression.

@@ -5,24 +5,35 @@
 // `skipped_principal` or `not_applied` without an error, so skipping it never changes a decision (§5.8).
 
 struct RuleMask: Sendable, Equatable {
-    private(set) var words: [UInt64]
+    /// Positions 0–63 inline, so that the buckets of ordinary policies never allocate while evaluating.
+    private var low: UInt64 = 0
+    private var high: [UInt64]
 
-    init(count: Int) { words = Array(repeating: 0, count: (count + 63) / 64) }
+    init(count: Int) { high = Array(repeating: 0, count: max(0, (count - 1) / 64)) }
 
-    mutating func insert(_ position: Int) { words[position / 64] |= 1 << UInt64(position % 64) }
+    mutating func insert(_ position: Int) {
+        if position < 64 {
+            low |= 1 << UInt64(position)
+        } else {
+            high[position / 64 - 1] |= 1 << UInt64(position % 64)
+        }
+    }
 
     mutating func formUnion(_ other: RuleMask) {
-        for index in words.indices { words[index] |= other.words[index] }
+        low |= other.low
+        for index in high.indices { high[index] |= other.high[index] }
     }
 
     func forEach(_ body: (Int) -> Void) {
-        for (wordIndex, word) in words.enumerated() {
-            var remaining = word
-            while remaining != 0 {
-                let bit = remaining.trailingZeroBitCount
-                body(wordIndex * 64 + bit)
-                remaining &= remaining - 1
-            }
+        Self.forEachBit(low, offset: 0, body)
+        for (index, word) in high.enumerated() { Self.forEachBit(word, offset: (index + 1) * 64, body) }
+    }
+
+    private static func forEachBit(_ word: UInt64, offset: Int, _ body: (Int) -> Void) {
+        var remaining = word
+        while remaining != 0 {
+            body(offset + remaining.trailingZeroBitCount)
+            remaining &= remaining - 1
         }
     }
 }

@@ -6,15 +6,23 @@ public struct CompiledRole: Sendable {
     var infallible: Bool
 }
 
-/// A `when`, `unless` or `require … when|unless` clause as the trace shows it.
-public struct CompiledCondition: Sendable {
+/// A `when`, `unless` or `require … when|unless` clause as the trace shows it. A class, so that a trace entry
+/// refers to its clause without copying it.
+public final class CompiledCondition: Sendable {
     /// `when`, `unless`, `require note when`, `require note unless`.
-    public var clause: String
+    public let clause: String
     /// The clause's expression text, comments removed and whitespace collapsed.
-    public var source: String
+    public let source: String
     /// For `when` (and `require … when`): the rule goes on when the value is true.
-    var isWhen: Bool
-    var node: Node
+    let isWhen: Bool
+    let node: Node
+
+    init(clause: String, source: String, isWhen: Bool, node: Node) {
+        self.clause = clause
+        self.source = source
+        self.isWhen = isWhen
+        self.node = node
+    }
 }
 
 public struct CompiledRequirement: Sendable {
@@ -22,19 +30,35 @@ public struct CompiledRequirement: Sendable {
     var condition: CompiledCondition?
 }
 
-public struct CompiledRule: Sendable {
-    public var id: String
-    public var effect: Effect
+/// A class, so that evaluating a rule reads it in place instead of copying its lists.
+public final class CompiledRule: Sendable {
+    public let id: String
+    public let effect: Effect
     /// The file index in the policy's source, and the line of the `permit`/`forbid` keyword.
-    public var file: Int
-    public var line: Int
+    public let file: Int
+    public let line: Int
     /// nil: every action (`*`).
-    public var actions: Set<PolicyAction>?
+    public let actions: Set<PolicyAction>?
     /// Role indices of `by`, left to right; nil without `by` or with `by anyone`.
-    var principals: [Int]?
-    public var conditions: [CompiledCondition]
-    public var requirements: [CompiledRequirement]
-    public var because: String?
+    let principals: [Int]?
+    public let conditions: [CompiledCondition]
+    public let requirements: [CompiledRequirement]
+    public let because: String?
+
+    init(
+        id: String, effect: Effect, file: Int, line: Int, actions: Set<PolicyAction>?, principals: [Int]?,
+        conditions: [CompiledCondition], requirements: [CompiledRequirement], because: String?
+    ) {
+        self.id = id
+        self.effect = effect
+        self.file = file
+        self.line = line
+        self.actions = actions
+        self.principals = principals
+        self.conditions = conditions
+        self.requirements = requirements
+        self.because = because
+    }
 
     func covers(_ action: PolicyAction) -> Bool { actions?.contains(action) ?? true }
 }

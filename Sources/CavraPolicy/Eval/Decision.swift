@@ -29,6 +29,13 @@ public struct Trace: Sendable {
     }
 
     public struct RuleEntry: Sendable {
+        init(rule: Int, principal: Bool?, conditions: ArraySlice<ConditionEntry>, outcome: RuleOutcome) {
+            self.rule = rule
+            self.principal = principal
+            self.conditions = conditions
+            self.outcome = outcome
+        }
+
         public var rule: Int
         /// nil when not evaluated, without `by`, or with `by anyone`.
         public var principal: Bool?
@@ -40,14 +47,20 @@ public struct Trace: Sendable {
     public var rules: [RuleEntry]
 }
 
+/// An obligation of an allow, with the determining permits (source order) that required it.
+public struct ObligationEntry: Sendable {
+    public var obligation: Obligation
+    public var rules: [Int]
+}
+
 public struct Decision: Sendable {
     public let policy: CompiledPolicy
     public let action: PolicyAction
     public let allow: Bool
     /// Indices of the determining rules, in source order.
     public let determining: [Int]
-    /// Sorted by name, each with the determining permits (source order) that required it.
-    public let obligations: [(obligation: Obligation, rules: [Int])]
+    /// Sorted by name.
+    public let obligations: [ObligationEntry]
     public let reasons: [String]
     public let errors: [RuleError]
     public let trace: Trace?

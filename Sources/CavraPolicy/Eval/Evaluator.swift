@@ -16,8 +16,17 @@ extension CompiledPolicy {
 
     /// `indexed: false` evaluates every rule of the action in order: the plain form the index is checked against.
     public func evaluate(_ request: PolicyRequest, trace: Bool, indexed: Bool) -> Decision {
-        var run = Evaluation(policy: self, request: request, tracing: trace)
-        let bucket = buckets[request.action]!
+        ExpressionContext.withRequest(request, roles: roles) { expressions in
+            var run = Evaluation(policy: self, expressions: expressions, tracing: trace)
+            run.evaluateRules(in: buckets[request.action]!, indexed: indexed)
+            return run.decision()
+        }
+    }
+}
+
+extension Evaluation {
+    fileprivate mutating func evaluateRules(in bucket: ActionBucket, indexed: Bool) {
+        let request = expressions.request
         if indexed {
             var candidates = bucket.unguarded
             for guardEntry in bucket.attributeGuards {
@@ -27,14 +36,13 @@ extension CompiledPolicy {
                     candidates.formUnion(postings)
                 }
             }
-            for guardEntry in bucket.roleGuards where run.roleHeldInfallibly(guardEntry.role) {
+            for guardEntry in bucket.roleGuards where roleHeldInfallibly(guardEntry.role) {
                 candidates.formUnion(guardEntry.postings)
             }
-            candidates.forEach { run.evaluateRule(bucket.rules[$0]) }
+            candidates.forEach { evaluateRule(bucket.rules[$0]) }
         } else {
-            for rule in bucket.rules { run.evaluateRule(rule) }
+            for rule in bucket.rules { evaluateRule(rule) }
         }
-        return run.decision()
     }
 }
 
@@ -66,45 +74,67 @@ extension PolicyRequest {
 struct Evaluation {
     let policy: CompiledPolicy
     let tracing: Bool
-    private var expressions: ExpressionContext
+    fileprivate var expressions: ExpressionContext
     private var applyingPermits: [Int] = []
     private var applyingForbids: [Int] = []
     private var errors: [RuleError] = []
-    private var obligations: [(Obligation, Int)] = []
-    private var ruleTrace: [Trace.RuleEntry] = []
+    /// Obligations met so far, as (obligation, rule index).
+    private var obligations: [MetObligation] = []
+    private var ruleTrace: [TracedRule] = []
     private var conditionTrace: [Trace.ConditionEntry] = []
 
-    init(policy: CompiledPolicy, request: PolicyRequest, tracing: Bool) {
+    private struct MetObligation {
+        var obligation: Obligation
+        var rule: Int
+    }
+
+    /// A rule's trace while evaluating: its conditions are a range of `conditionTrace`, sliced at the end, so
+    /// that appending never copies the array.
+    private struct TracedRule {
+        var rule: Int
+        var principal: Bool?
+        var conditions: Range<Int>
+        var outcome: RuleOutcome
+    }
+
+    init(policy: CompiledPolicy, expressions: ExpressionContext, tracing: Bool) {
         self.policy = policy
         self.tracing = tracing
-        expressions = ExpressionContext(request: request, roles: policy.roles)
+        self.expressions = expressions
+        if tracing {
+            ruleTrace.reserveCapacity(policy.rules.count)
+            conditionTrace.reserveCapacity(policy.rules.count * 2)
+        }
     }
 
     // MARK: Rules
 
     mutating func evaluateRule(_ index: Int) {
-        let rule = policy.rules[index]
         let conditionStart = conditionTrace.count
         var principal: Bool?
         let outcome: RuleOutcome
         do {
-            outcome = try ruleOutcome(rule, index: index, principal: &principal)
+            outcome = try ruleOutcome(policy.rules[index], index: index, principal: &principal)
         } catch {
             errors.append(RuleError(rule: index, location: error.location, message: error.message))
             outcome = .error
         }
         if outcome == .applied {
-            if rule.effect == .permit { applyingPermits.append(index) } else { applyingForbids.append(index) }
+            if policy.rules[index].effect == .permit {
+                applyingPermits.append(index)
+            } else {
+                applyingForbids.append(index)
+            }
         }
         if tracing {
             ruleTrace.append(
-                Trace.RuleEntry(
-                    rule: index, principal: principal, conditions: conditionTrace[conditionStart...],
+                TracedRule(
+                    rule: index, principal: principal, conditions: conditionStart..<conditionTrace.count,
                     outcome: outcome))
         }
     }
 
-    private mutating func ruleOutcome(_ rule: CompiledRule, index: Int, principal: inout Bool?)
+    private mutating func ruleOutcome(_ rule: borrowing CompiledRule, index: Int, principal: inout Bool?)
         throws(EvalFailure) -> RuleOutcome
     {
         if let principals = rule.principals {
@@ -120,15 +150,21 @@ struct Evaluation {
             let value = try check(condition)
             if value != condition.isWhen { return .notApplied }
         }
-        var met: [(Obligation, Int)] = []
+        let before = obligations.count
         for requirement in rule.requirements {
             if let condition = requirement.condition {
-                if try check(condition) == condition.isWhen { met.append((requirement.obligation, index)) }
+                do {
+                    if try check(condition) == condition.isWhen {
+                        obligations.append(MetObligation(obligation: requirement.obligation, rule: index))
+                    }
+                } catch {
+                    obligations.removeSubrange(before...)
+                    throw error
+                }
             } else {
-                met.append((requirement.obligation, index))
+                obligations.append(MetObligation(obligation: requirement.obligation, rule: index))
             }
         }
-        obligations += met
         return .applied
     }
 
@@ -157,8 +193,8 @@ struct Evaluation {
         let allow: Bool
         let determining: [Int]
         var reasons: [String] = []
-        let forbidReasons = applyingForbids.map { index in
-            policy.rules[index].because ?? "denied by \(policy.rules[index].id)"
+        var forbidReasons: [String] {
+            applyingForbids.map { index in policy.rules[index].because ?? "denied by \(policy.rules[index].id)" }
         }
         if !errors.isEmpty {
             allow = false
@@ -176,20 +212,27 @@ struct Evaluation {
             determining = []
             reasons = ["no permit rule applies"]
         }
-        var grouped: [(obligation: Obligation, rules: [Int])] = []
+        var grouped: [ObligationEntry] = []
         if allow {
-            for obligation in Obligation.allCases.sorted(by: { $0.rawValue < $1.rawValue }) {
+            for obligation in Obligation.sortedByName {
                 var rules: [Int] = []
-                for (met, rule) in obligations where met == obligation && !rules.contains(rule) { rules.append(rule) }
-                if !rules.isEmpty { grouped.append((obligation, rules.sorted())) }
+                for met in obligations where met.obligation == obligation && !rules.contains(met.rule) {
+                    rules.append(met.rule)
+                }
+                if !rules.isEmpty { grouped.append(ObligationEntry(obligation: obligation, rules: rules)) }
             }
         }
         let trace: Trace? =
             tracing
             ? Trace(
-                roles: expressions.roleTrace(), rules: ruleTrace) : nil
+                roles: expressions.roleTrace(),
+                rules: ruleTrace.map { traced in
+                    Trace.RuleEntry(
+                        rule: traced.rule, principal: traced.principal, conditions: conditionTrace[traced.conditions],
+                        outcome: traced.outcome)
+                }) : nil
         return Decision(
-            policy: policy, action: expressions.request.action, allow: allow, determining: determining.sorted(),
+            policy: policy, action: expressions.request.action, allow: allow, determining: determining,
             obligations: grouped, reasons: reasons, errors: errors, trace: trace)
     }
 }

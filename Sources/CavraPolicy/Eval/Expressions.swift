@@ -3,23 +3,61 @@
 import CavraJSON
 
 struct ExpressionContext {
-    private enum RoleState: Equatable {
+    enum RoleState: UInt8 {
         case unknown, held, notHeld, failed
     }
 
-    let request: PolicyRequest
+    /// Two bits a role; the first 32 roles inline, so that an ordinary policy's evaluation does not allocate them.
+    struct RoleStates {
+        private var inline: UInt64 = 0
+        private var overflow: [RoleState]
+
+        init(count: Int) { overflow = Array(repeating: .unknown, count: max(0, count - 32)) }
+
+        subscript(index: Int) -> RoleState {
+            get {
+                index < 32
+                    ? RoleState(rawValue: UInt8(truncatingIfNeeded: inline >> UInt64(index * 2)) & 3)!
+                    : overflow[index - 32]
+            }
+            set {
+                if index < 32 {
+                    let shift = UInt64(index * 2)
+                    inline = (inline & ~(3 << shift)) | (UInt64(newValue.rawValue) << shift)
+                } else {
+                    overflow[index - 32] = newValue
+                }
+            }
+        }
+    }
+
+    /// The request, borrowed for the evaluation: copying its strings and lists would cost more than deciding.
+    /// Valid only inside `withRequest`, which never lets the context escape.
+    private let requestPointer: UnsafePointer<PolicyRequest>
     let roles: [CompiledRole]
-    private var roleStates: [RoleState]
+    private var roleStates: RoleStates
     private var roleFailures: [Int: EvalFailure] = [:]
 
-    init(request: PolicyRequest, roles: [CompiledRole]) {
-        self.request = request
+    var request: PolicyRequest { requestPointer.pointee }
+
+    /// Runs `body` with a context over `request`.
+    static func withRequest<Result>(
+        _ request: PolicyRequest, roles: [CompiledRole], _ body: (inout ExpressionContext) -> Result
+    ) -> Result {
+        withUnsafePointer(to: request) { pointer in
+            var context = ExpressionContext(requestPointer: pointer, roles: roles)
+            return body(&context)
+        }
+    }
+
+    private init(requestPointer: UnsafePointer<PolicyRequest>, roles: [CompiledRole]) {
+        self.requestPointer = requestPointer
         self.roles = roles
-        roleStates = Array(repeating: .unknown, count: roles.count)
+        roleStates = RoleStates(count: roles.count)
     }
 
     func roleTrace() -> [Trace.RoleEntry] {
-        roleStates.indices.compactMap { index in
+        (0..<roles.count).compactMap { index in
             switch roleStates[index] {
             case .unknown: nil
             case .held: Trace.RoleEntry(role: index, value: true)
@@ -162,12 +200,13 @@ struct ExpressionContext {
     )
         throws(EvalFailure) -> Bool
     {
+        if let fast = try fastCompare(op, leftNode, rightNode) { return fast }
         let left = try usable(try value(leftNode), leftNode)
         let right = try usable(try value(rightNode), rightNode)
-        let culprit = Self.isStatic(leftNode) ? rightNode.location : leftNode.location
         func mismatch() -> EvalFailure {
             EvalFailure(
-                message: "`\(op.rawValue)` cannot compare \(left.typeName) with \(right.typeName)", location: culprit)
+                message: "`\(op.rawValue)` cannot compare \(left.typeName) with \(right.typeName)",
+                location: Self.isStatic(leftNode) ? rightNode.location : leftNode.location)
         }
         switch op {
         case .equal, .notEqual:
@@ -186,12 +225,47 @@ struct ExpressionContext {
             default: return pair.0 >= pair.1
             }
         case .in, .notIn:
-            return try Self.member(left, of: right, failure: mismatch()) == (op == .in)
+            guard let found = Self.member(left, of: right) else { throw mismatch() }
+            return found == (op == .in)
         case .contains:
-            return try Self.member(right, of: left, failure: mismatch())
+            guard let found = Self.member(right, of: left) else { throw mismatch() }
+            return found
         case .matches:
             guard case .string(let text) = left, case .string(let pattern) = right else { throw mismatch() }
             return Glob(pattern).matches(text)
+        }
+    }
+
+    /// The common shapes on fixed attributes, decided without building `Value`s: a string attribute against a
+    /// constant, and membership in `actor.groups` or `route.tags`. Their types were checked by the validator.
+    private mutating func fastCompare(_ op: BinaryOperator, _ leftNode: Node, _ rightNode: Node)
+        throws(EvalFailure) -> Bool?
+    {
+        switch (op, leftNode.kind, rightNode.kind) {
+        case (.equal, .attribute(let attribute), .constant(.string(let constant))),
+            (.equal, .constant(.string(let constant)), .attribute(let attribute)):
+            guard let text = request.stringValue(of: attribute) else { return nil }
+            return Self.bytesEqual(text, constant)
+        case (.notEqual, .attribute(let attribute), .constant(.string(let constant))),
+            (.notEqual, .constant(.string(let constant)), .attribute(let attribute)):
+            guard let text = request.stringValue(of: attribute) else { return nil }
+            return !Self.bytesEqual(text, constant)
+        case (.in, _, .attribute(let attribute)), (.notIn, _, .attribute(let attribute)):
+            guard let list = stringList(attribute), case .string(let item) = try value(leftNode) else { return nil }
+            return list.contains { Self.bytesEqual($0, item) } == (op == .in)
+        case (.contains, .attribute(let attribute), _):
+            guard let list = stringList(attribute), case .string(let item) = try value(rightNode) else { return nil }
+            return list.contains { Self.bytesEqual($0, item) }
+        default:
+            return nil
+        }
+    }
+
+    private func stringList(_ attribute: Attribute) -> [String]? {
+        switch attribute {
+        case .actorGroups: request.actor.groups
+        case .routeTags: request.route.tags
+        default: nil
         }
     }
 
@@ -215,25 +289,33 @@ struct ExpressionContext {
         return false
     }
 
-    /// `x in L` for a list L of x's type, or substring for two strings.
-    private static func member(_ item: Value, of container: Value, failure: EvalFailure) throws(EvalFailure) -> Bool {
+    /// `x in L` for a list L of x's type, or substring for two strings; nil when the types do not fit.
+    private static func member(_ item: Value, of container: Value) -> Bool? {
         switch container {
         case .list(let items):
-            if let first = items.first, !first.sameKind(as: item) { throw failure }
-            if isMap(item) { throw failure }
+            if let first = items.first, !first.sameKind(as: item) { return nil }
+            if isMap(item) { return nil }
             return items.contains { equal($0, item) }
         case .string(let text):
-            guard case .string(let needle) = item else { throw failure }
+            guard case .string(let needle) = item else { return nil }
             return needle.isEmpty || text.utf8.firstRange(of: needle.utf8) != nil
         default:
-            throw failure
+            return nil
         }
+    }
+
+    /// Byte equality of two strings (Swift's `==` would also equate canonically equivalent ones).
+    static func bytesEqual(_ x: String, _ y: String) -> Bool {
+        guard x.utf8.count == y.utf8.count else { return false }
+        var x = x
+        var y = y
+        return x.withUTF8 { a in y.withUTF8 { b in a.elementsEqual(b) } }
     }
 
     /// Deep equality; strings compare by their UTF-8 bytes (no Unicode normalisation).
     static func equal(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
-        case (.string(let x), .string(let y)): x.utf8.count == y.utf8.count && x.utf8.elementsEqual(y.utf8)
+        case (.string(let x), .string(let y)): bytesEqual(x, y)
         case (.list(let x), .list(let y)): x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
         default: a == b
         }
