@@ -28,9 +28,16 @@ struct ConformanceCase: CustomTestStringConvertible, Sendable {
 }
 
 @Suite struct ConformanceTests {
-    @Test func corpusHasAtLeastSixtyCases() throws {
-        let total = try ConformanceCase.all.map { try $0.load().cases.count }.reduce(0, +)
-        #expect(total >= 60)
+    @Test func corpusHasAtLeastOneHundredFiftyCasesAndEveryDiagnosticCode() throws {
+        let cases = try ConformanceCase.all.flatMap { try $0.load().cases }
+        #expect(cases.count >= 150)
+        let codes = Set(cases.flatMap { $0["diagnostics"]?.arrayValue ?? [] }.compactMap { $0["code"]?.stringValue })
+        let all = [
+            "CAV001", "CAV002", "CAV010", "CAV011", "CAV020", "CAV021", "CAV022", "CAV023", "CAV024", "CAV030",
+            "CAV031", "CAV032", "CAV033", "CAV034", "CAV040", "CAV041", "CAV042", "CAV043", "CAV050", "CAV051",
+            "CAV100", "CAV101",
+        ]
+        #expect(codes == Set(all))
     }
 
     @Test(arguments: ConformanceCase.all)
@@ -47,6 +54,12 @@ struct ConformanceCase: CustomTestStringConvertible, Sendable {
                     ]
                 }
                 #expect(actual == expected, "\(name): \(compilation.renderedDiagnostics())")
+                // Golden text: the exact diagnostics a person reads (§7).
+                let golden = try String(
+                    contentsOf: ConformanceCase.root.appendingPathComponent(
+                        "\(corpusCase.directory)/expected-diagnostics.txt"), encoding: .utf8)
+                let rendered = compilation.renderedDiagnostics()
+                #expect(rendered == golden, "\(name):\n\(rendered)")
                 continue
             }
             // A decision directory's policy is valid without a single warning.

@@ -1,11 +1,23 @@
 // Turns one policy file's text into tokens; unreadable text becomes an `.invalid` token the parser reports.
 
+/// A `#` comment, kept for the formatter.
+public struct Comment: Sendable {
+    /// From `#` to the end of the line, trailing whitespace removed.
+    public var text: String
+    public var line: Int
+    public var offset: Int
+    /// Nothing but whitespace stands before it on its line.
+    public var ownLine: Bool
+}
+
 public struct Lexer {
     private let scalars: [Unicode.Scalar]
     private let file: Int
     private var offset = 0
     private var line = 1
     private var column = 1
+    private var lineHasToken = false
+    public private(set) var comments: [Comment] = []
 
     public init(scalars: [Unicode.Scalar], file: Int) {
         self.scalars = scalars
@@ -13,12 +25,18 @@ public struct Lexer {
     }
 
     public static func tokenize(_ scalars: [Unicode.Scalar], file: Int) -> [Token] {
+        tokenizeKeepingComments(scalars, file: file).tokens
+    }
+
+    public static func tokenizeKeepingComments(_ scalars: [Unicode.Scalar], file: Int) -> (
+        tokens: [Token], comments: [Comment]
+    ) {
         var lexer = Lexer(scalars: scalars, file: file)
         var tokens: [Token] = []
         while true {
             let token = lexer.next()
             tokens.append(token)
-            if token.kind == .endOfFile { return tokens }
+            if token.kind == .endOfFile { return (tokens, lexer.comments) }
         }
     }
 
@@ -32,6 +50,7 @@ public struct Lexer {
         if scalars[offset] == "\n" {
             line += 1
             column = 1
+            lineHasToken = false
         } else {
             column += 1
         }
@@ -43,7 +62,17 @@ public struct Lexer {
             if scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" {
                 advance()
             } else if scalar == "#" {
-                while let inComment = current, inComment != "\n" { advance() }
+                let start = offset
+                let startLine = line
+                var text = String.UnicodeScalarView()
+                while let inComment = current, inComment != "\n" {
+                    text.append(inComment)
+                    advance()
+                }
+                comments.append(
+                    Comment(
+                        text: String(String(text).reversed().drop { $0.isWhitespace }.reversed()), line: startLine,
+                        offset: start, ownLine: !lineHasToken))
             } else {
                 return
             }
@@ -55,6 +84,7 @@ public struct Lexer {
         let start = SourceLocation(file: file, line: line, column: column)
         let startOffset = offset
         let kind = scanToken()
+        lineHasToken = true
         let span = SourceSpan(
             start: start, startOffset: startOffset, endOffset: offset, endLine: line, endColumn: column)
         return Token(kind: kind, span: span)
