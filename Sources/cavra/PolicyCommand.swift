@@ -9,7 +9,7 @@ struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Validate, test, evaluate and explain CAVRA policies.",
-        subcommands: [Validate.self, Test.self, Eval.self, Explain.self, Bench.self])
+        subcommands: [Validate.self, Test.self, Eval.self, Explain.self, Fmt.self, Bench.self])
 }
 
 /// The PATH argument every policy command takes, and loading it.
@@ -137,6 +137,55 @@ extension PolicyCommand {
 }
 
 extension PolicyCommand {
+    struct Fmt: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rewrite each file in canonical form, in place; --check lists the files that would change.")
+
+        @Argument(help: "A .cavra file or a directory of them (searched recursively).")
+        var path: String = "policy/"
+        @Flag(help: "Write nothing; list the files that would change and exit 1 if any would.") var check = false
+
+        func run() throws {
+            let source: PolicySource
+            do {
+                source = try PolicySource.load(path: path)
+            } catch {
+                printError("error: \(error.description)")
+                throw CavraExit.badInput
+            }
+            var results: [(PolicyFile, FormatResult)] = []
+            var broken = false
+            for (index, file) in source.files.enumerated() {
+                let result = Formatter.format(file, index: index)
+                if !result.diagnostics.isEmpty {
+                    broken = true
+                    let compilation = PolicyCompilation(source: source, diagnostics: result.diagnostics, policy: nil)
+                    printError(compilation.renderedDiagnostics())
+                }
+                results.append((file, result))
+            }
+            // A file that does not parse stops the run before anything is written.
+            if broken { throw CavraExit.negative }
+            var changed = 0
+            for (file, result) in results {
+                guard let text = result.text, Array(text.utf8) != file.bytes else { continue }
+                changed += 1
+                for move in result.movedRules {
+                    printError(
+                        "warning: \(file.displayPath):\(move.from): a rule without `@id` moves to line \(move.to); "
+                            + "its default id changes to `\(file.name):\(move.to)` (give it an `@id` to keep it)")
+                }
+                if check {
+                    print(file.displayPath)
+                } else if !FileManager.default.createFile(atPath: file.displayPath, contents: Data(text.utf8)) {
+                    printError("error: cannot write `\(file.displayPath)`")
+                    throw CavraExit.badInput
+                }
+            }
+            if check && changed > 0 { throw CavraExit.negative }
+        }
+    }
+
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure in-process decisions per second and p50/p99 nanoseconds per decision.")

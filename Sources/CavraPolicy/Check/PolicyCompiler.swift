@@ -7,6 +7,12 @@ public struct PolicyCompilation: Sendable {
     /// The compiled policy; nil when any diagnostic is an error.
     public var policy: CompiledPolicy?
 
+    public init(source: PolicySource, diagnostics: [Diagnostic], policy: CompiledPolicy?) {
+        self.source = source
+        self.diagnostics = diagnostics
+        self.policy = policy
+    }
+
     public var errorCount: Int { diagnostics.filter(\.isError).count }
     public var warningCount: Int { diagnostics.count - errorCount }
 }
