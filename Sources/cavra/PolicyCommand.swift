@@ -80,11 +80,32 @@ extension PolicyCommand {
             abstract: "Run the policy's tests; exit 0 when all pass, 1 otherwise.")
 
         @OptionGroup var policy: PolicyPathOptions
+        @Option(help: "Output format: text, or junit (only JUnit XML on stdout).") var format = TestFormat.text
         @Flag(help: "List the rules no test made apply, and the coverage percentage.") var coverage = false
+        @Option(help: "Fail (exit 1) when coverage is below N percent; implies --coverage.") var threshold: Double?
+
+        func validate() throws {
+            if let threshold, !(0...100).contains(threshold) {
+                throw ValidationError("--threshold takes a percentage from 0 to 100")
+            }
+        }
 
         func run() throws {
             let report = TestRunner.run(try policy.validPolicy())
-            print(report.text(coverage: coverage), terminator: "")
+            let showCoverage = coverage || threshold != nil
+            switch format {
+            case .text:
+                print(report.text(coverage: showCoverage), terminator: "")
+            case .junit:
+                print(report.junit(), terminator: "")
+                if showCoverage { printError(report.coverageLines().joined(separator: "\n")) }
+            }
+            if let threshold, report.coverage < threshold {
+                printError(
+                    "error: coverage \(TestReport.percent(report.coverage))% is below the threshold of "
+                        + "\(TestReport.percent(threshold))%")
+                throw CavraExit.negative
+            }
             if report.failedCount > 0 { throw CavraExit.negative }
         }
     }
@@ -131,7 +152,7 @@ extension PolicyCommand {
         func run() throws {
             let request = try RequestFiles.single(input)
             let compiled = try policy.validPolicy()
-            print(Explanation.text(compiled.evaluate(request, trace: true)), terminator: "")
+            print(Explanation.text(compiled.evaluate(request, trace: true), request: request), terminator: "")
         }
     }
 }

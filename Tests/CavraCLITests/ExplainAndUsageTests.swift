@@ -12,19 +12,24 @@ struct ExplainTests {
         #expect(run.stderr == "")
         let lines = run.stdoutLines
         #expect(lines.first == "ALLOW escalate")
-        #expect(lines.contains("determined by: ic-escalates"))
-        #expect(lines.contains("obligation: note (required by ic-escalates)"))
-        #expect(lines.contains("  incident-commander: held"))
+        #expect(lines.contains("  allowed by ic-escalates; no forbid applied"))
+        #expect(
+            lines.contains(
+                "  obligation note: the submission must carry a non-empty note (required by ic-escalates)"))
+        #expect(lines.contains("  incident-commander: held, because `\"incident-commanders\" in actor.groups` is true"))
         let facts = try PolicyFacts(directory: repositoryPolicy)
-        #expect(lines.contains("rules covering `escalate`: 2 of \(facts.ruleCount)"))
-        #expect(lines.contains { $0.hasPrefix("  permit ic-escalates (drills.cavra:") && $0.hasSuffix("): applied") })
-        #expect(lines.contains("    require note when route.severity == \"critical\" → true"))
+        #expect(lines.contains("\(facts.ruleCount - 2) other rules cover other actions and were not considered."))
+        #expect(lines.contains { $0.hasPrefix("  permit ic-escalates (drills.cavra:") && $0.hasSuffix("): APPLIED") })
+        #expect(lines.contains("    by incident-commander: the actor holds incident-commander"))
+        #expect(lines.contains("    require note when route.severity == \"critical\" → true: required"))
         #expect(
             lines.contains {
                 $0.hasPrefix("  forbid production-needs-verified-actor (drills.cavra:")
-                    && $0.hasSuffix("): not applied: `when` clause was false")
+                    && $0.hasSuffix("): not applied")
             })
-        #expect(lines.contains("    when route.environment == \"production\" and not actor.verified → false"))
+        #expect(
+            lines.contains(
+                "    when route.environment == \"production\" and not actor.verified → false: the rule does not apply"))
         // Rules for other actions are not considered.
         #expect(!run.stdout.contains("ic-resolves"))
     }
@@ -42,17 +47,21 @@ struct ExplainTests {
             #expect(run.status == 0, "\(run.stderr)")
             let lines = run.stdoutLines
             #expect(lines.first == "DENY acknowledge")
-            #expect(lines.contains("determined by: production-needs-verified-actor"))
-            #expect(lines.contains("reason: production drill routes need a verified identity, not an asserted one"))
+            #expect(
+                lines.contains(
+                    "  denied by production-needs-verified-actor: "
+                        + "production drill routes need a verified identity, not an asserted one"))
+            #expect(
+                lines.contains("  release-manager: not held, because `\"release-managers\" in actor.groups` is false"))
             #expect(
                 lines.contains {
-                    $0.hasPrefix("  permit rm-acknowledges-non-production (drills.cavra:")
-                        && $0.hasSuffix("): skipped: the actor holds none of the roles release-manager")
+                    $0.hasPrefix("  permit rm-acknowledges-non-production (drills.cavra:") && $0.hasSuffix("): skipped")
                 })
+            #expect(lines.contains("    by release-manager: the actor holds none of them, so the rule is skipped"))
             #expect(
                 lines.contains {
                     $0.hasPrefix("  forbid production-needs-verified-actor (drills.cavra:")
-                        && $0.hasSuffix("): applied")
+                        && $0.hasSuffix("): APPLIED")
                 })
         }
     }

@@ -29,7 +29,7 @@ import Testing
         #expect(lines.contains("FAIL wrong on purpose (policy.cavra:11)"))
         #expect(lines.contains("  expect resolve allow (line 13)"))
         #expect(lines.contains("    obligations: expected [], got [\"external_ref\"]"))
-        #expect(lines.contains { $0.contains("permit ic-resolves (policy.cavra:3): applied") })
+        #expect(lines.contains { $0.contains("permit ic-resolves (policy.cavra:3): APPLIED") })
         // The expectation that held is not reported.
         #expect(!lines.contains { $0.contains("expect dismiss") })
         #expect(lines.last == "1 passed, 1 failed")

@@ -159,7 +159,11 @@ final class Checker {
                     ?? Node(kind: .constant(.bool(false)), location: bindings[name]!.binding.nameSpan.start))
         }
         var infallible: [Bool?] = Array(repeating: nil, count: nodes.count)
-        var roles = roleNames.indices.map { CompiledRole(name: roleNames[$0], node: nodes[$0], infallible: false) }
+        var roles = roleNames.indices.map { index in
+            CompiledRole(
+                name: roleNames[index], source: sourceText(bindings[roleNames[index]]!.binding.expr.span),
+                node: nodes[index], infallible: false)
+        }
         func isInfallible(_ index: Int) -> Bool {
             if let known = infallible[index] { return known }
             infallible[index] = false

@@ -2,6 +2,8 @@
 
 public struct CompiledRole: Sendable {
     public var name: String
+    /// The role's expression as written, comments removed and whitespace collapsed.
+    public var source: String
     var node: Node
     var infallible: Bool
 }

@@ -12,7 +12,7 @@ extension TestReport {
             }
             lines.append("FAIL \(result.test.name) (\(file):\(result.test.line))")
             for outcome in result.expectations where !outcome.mismatches.isEmpty {
-                lines.append("  \(describe(outcome.expectation)) (line \(outcome.expectation.line))")
+                lines.append("  \(Self.describe(outcome.expectation)) (line \(outcome.expectation.line))")
                 lines += outcome.mismatches.map { "    \($0)" }
                 lines += Explanation.traceLines(outcome.decision).map { "    " + $0 }
             }
@@ -30,19 +30,8 @@ extension TestReport {
         } + ["coverage: \(Self.percent(coverage))% (\(appliedRules.count) of \(policy.rules.count) rules)"]
     }
 
-    static func percent(_ value: Double) -> String {
+    public static func percent(_ value: Double) -> String {
         let tenths = (value * 10).rounded(.down) / 10
         return tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)
-    }
-
-    private func describe(_ expectation: PolicyExpectation) -> String {
-        var text = "expect \(expectation.action.rawValue) \(expectation.allow ? "allow" : "deny")"
-        if !expectation.obligations.isEmpty {
-            text += " require " + expectation.obligations.map(\.rawValue).joined(separator: ", ")
-        }
-        if let determining = expectation.determining {
-            text += " by " + determining.map { "\"\($0)\"" }.joined(separator: ", ")
-        }
-        return text
     }
 }
