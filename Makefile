@@ -4,7 +4,7 @@ SWIFT ?= swift
 CAVRA := .build/debug/cavra
 APT_PACKAGES := libjansson-dev
 
-.PHONY: deps build run test lint format clean
+.PHONY: deps build run test lint format fuzz clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -22,10 +22,21 @@ run: build
 	$(CAVRA) policy explain policy/ --input docs/examples/escalate-critical-production.json
 
 lint:
-	$(SWIFT) format lint --strict -r Sources Tests
+	$(SWIFT) format lint --strict -r Sources Tests Fuzz/Sources
 
 format:
-	$(SWIFT) format format -i -r Sources Tests
+	$(SWIFT) format format -i -r Sources Tests Fuzz/Sources
+
+# libFuzzer on the policy lexer, parser, validator and formatter (Fuzz/, a package of its own), seeded with
+# every policy in the repository. Findings land in .build-fuzz/artifacts; see docs/fuzzing.md.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
+	mkdir -p .build-fuzz/corpus .build-fuzz/artifacts
+	for f in Tests/Conformance/*/policy.cavra; do cp "$$f" ".build-fuzz/corpus/$$(basename $$(dirname $$f)).cavra"; done
+	cp policy/*.cavra policy/tests/*.cavra Benchmarks/policy-50/*.cavra .build-fuzz/corpus/
+	Fuzz/.build/release/CavraFuzz .build-fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		-artifact_prefix=.build-fuzz/artifacts/
 
 test: deps lint
 	$(SWIFT) build --build-tests

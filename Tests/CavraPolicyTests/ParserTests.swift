@@ -19,9 +19,9 @@ import Testing
 
     @Test func andBindsTighterThanOrAndNotTighterThanAnd() throws {
         let expr = try firstRoleExpr("role r = a or b and not c")
-        guard case .or(let left, let right) = expr.kind, case .name("a") = left.kind,
-            case .and(let b, let notC) = right.kind, case .name("b") = b.kind, case .not(let c) = notC.kind,
-            case .name("c") = c.kind
+        guard case .or(let either) = expr.kind, either.count == 2, case .name("a") = either[0].kind,
+            case .and(let both) = either[1].kind, both.count == 2, case .name("b") = both[0].kind,
+            case .not(let c) = both[1].kind, case .name("c") = c.kind
         else {
             Issue.record("wrong tree: \(expr.kind)")
             return
@@ -30,8 +30,8 @@ import Testing
 
     @Test func notInIsOneOperatorAndHasTakesAString() throws {
         let expr = try firstRoleExpr(#"role r = route.owner not in ["a"] and actor.claims has "title""#)
-        guard case .and(let left, let right) = expr.kind, case .binary(.notIn, _, _) = left.kind,
-            case .has(_, "title") = right.kind
+        guard case .and(let operands) = expr.kind, case .binary(.notIn, _, _) = operands[0].kind,
+            case .has(_, "title") = operands[1].kind
         else {
             Issue.record("wrong tree: \(expr.kind)")
             return

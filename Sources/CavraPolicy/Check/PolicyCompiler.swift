@@ -61,6 +61,7 @@ final class Checker {
     private var used: Set<String> = []
     private var readsActorRoles = false
     private var resolving: [String] = []
+    private var reportedDeepChain = false
     /// The compiled expression of each role, by role index.
     private var roleBodies: [Int: Node] = [:]
 
@@ -186,6 +187,20 @@ final class Checker {
             reportCycle(from: name)
             return (Node(kind: .constant(.bool(false)), location: entry.binding.nameSpan.start), .invalid)
         case .pending:
+            // Roles and lets referring to each other nest like parentheses: bound them the same way (CAV002).
+            if resolving.count >= Parser.maxNesting {
+                if !reportedDeepChain {
+                    reportedDeepChain = true
+                    diagnostics.append(
+                        Diagnostic(
+                            "CAV002", at: entry.binding.nameSpan,
+                            "roles and lets refer to each other more than \(Parser.maxNesting) levels deep",
+                            help: "shorten the chain that starts at `\(resolving[0])`"))
+                }
+                let invalid = Node(kind: .constant(.bool(false)), location: entry.binding.nameSpan.start)
+                bindings[name]!.state = .done(invalid, .invalid)
+                return (invalid, .invalid)
+            }
             entry.state = .inProgress
             bindings[name] = entry
             resolving.append(name)
@@ -410,7 +425,8 @@ final class Checker {
     // MARK: Warnings
 
     private func warnUnused() {
-        guard !hasSyntaxErrors else { return }
+        // After a syntax error or a cut chain, some uses were never read: a warning would be a cascade.
+        guard !hasSyntaxErrors && !reportedDeepChain else { return }
         for name in bindingOrder where !used.contains(name) {
             let entry = bindings[name]!
             if entry.roleIndex != nil && readsActorRoles { continue }
@@ -481,13 +497,15 @@ final class Checker {
             let (compiled, type) = compile(operand, scope: scope)
             expectBoolOperand(type, operand, op: "not")
             return (node(.not(compiled)), .bool)
-        case .and(let left, let right), .or(let left, let right):
+        case .and(let operands), .or(let operands):
             let isAnd = if case .and = expr.kind { true } else { false }
-            let (l, lt) = compile(left, scope: scope)
-            let (r, rt) = compile(right, scope: scope)
-            expectBoolOperand(lt, left, op: isAnd ? "and" : "or")
-            expectBoolOperand(rt, right, op: isAnd ? "and" : "or")
-            return (node(isAnd ? .and(l, r) : .or(l, r)), .bool)
+            var nodes: [Node] = []
+            for operand in operands {
+                let (compiled, type) = compile(operand, scope: scope)
+                expectBoolOperand(type, operand, op: isAnd ? "and" : "or")
+                nodes.append(compiled)
+            }
+            return (node(isAnd ? .and(nodes) : .or(nodes)), .bool)
         case .has(let operand, let key):
             let (compiled, type) = compile(operand, scope: scope)
             if type != .map && !type.isOpen {

@@ -85,8 +85,8 @@ struct ActionBucket: Sendable {
     /// `attr == "v"`, `"v" == attr`, `attr in ["v", …]` on a string attribute, or the left side of an `and`.
     private static func attributeGuard(_ node: Node) -> Guard? {
         switch node.kind {
-        case .and(let left, _):
-            return attributeGuard(left)
+        case .and(let operands):
+            return attributeGuard(operands[0])
         case .compare(.equal, let left, let right):
             if case .attribute(let attribute) = left.kind, case .constant(.string(let value)) = right.kind,
                 attribute.type == .string

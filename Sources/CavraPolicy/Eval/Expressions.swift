@@ -94,8 +94,12 @@ struct ExpressionContext {
 
     mutating func bool(_ node: Node) throws(EvalFailure) -> Bool {
         switch node.kind {
-        case .and(let left, let right): return try bool(left) ? try bool(right) : false
-        case .or(let left, let right): return try bool(left) ? true : try bool(right)
+        case .and(let operands):
+            for operand in operands where !(try bool(operand)) { return false }
+            return true
+        case .or(let operands):
+            for operand in operands where try bool(operand) { return true }
+            return false
         case .not(let operand): return !(try bool(operand))
         case .role(let index): return try role(index)
         case .compare(let op, let left, let right): return try compare(op, left, right, at: node.location)

@@ -10,8 +10,8 @@ struct Node: Sendable {
         case actorRoles
         case list([Node])
         case not(Node)
-        case and(Node, Node)
-        case or(Node, Node)
+        case and([Node])
+        case or([Node])
         case compare(BinaryOperator, Node, Node)
         case matches(Node, Glob)
         /// `matches` whose pattern is not a constant.
@@ -31,9 +31,9 @@ struct Node: Sendable {
         case .claim, .matchesDynamic: return false
         case .role(let index): return role(index)
         case .actorRoles: return allRoles()
-        case .list(let items): return items.allSatisfy(check)
+        case .list(let items), .and(let items), .or(let items): return items.allSatisfy(check)
         case .not(let operand): return check(operand)
-        case .and(let left, let right), .or(let left, let right), .compare(_, let left, let right):
+        case .compare(_, let left, let right):
             return check(left) && check(right)
         case .matches(let operand, _), .has(let operand, _): return check(operand)
         }

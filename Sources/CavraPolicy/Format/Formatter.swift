@@ -54,7 +54,8 @@ struct LayoutPrinter {
     private let file: PolicyFile
     private let tokens: [Token]
     private var lines: [Line] = []
-    private var trailingComments: [Comment] = []
+    /// The output line of each token, by the token's offset; filled when comments are placed.
+    private var lineOfToken: [Int: Int] = [:]
 
     init(file: PolicyFile, tokens: [Token]) {
         self.file = file
@@ -162,7 +163,18 @@ struct LayoutPrinter {
     // MARK: Lines
 
     private func tokens(in span: SourceSpan) -> [Token] {
-        tokens.filter { $0.span.startOffset >= span.startOffset && $0.span.startOffset < span.endOffset }
+        Array(tokens[firstToken(atOrAfter: span.startOffset)..<firstToken(atOrAfter: span.endOffset)])
+    }
+
+    /// The index of the first token starting at or after `offset` (tokens are in source order).
+    private func firstToken(atOrAfter offset: Int) -> Int {
+        var low = 0
+        var high = tokens.count
+        while low < high {
+            let middle = (low + high) / 2
+            if tokens[middle].span.startOffset < offset { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     private mutating func blank() {
@@ -221,8 +233,11 @@ struct LayoutPrinter {
     /// A trailing comment ends the line of the token before it; a comment on its own line goes above the line of
     /// the token after it (or at the end of the file).
     mutating func attach(_ comments: [Comment]) {
+        for (index, line) in lines.enumerated() {
+            for offset in line.tokenOffsets { lineOfToken[offset] = index }
+        }
         var atEnd: [String] = []
-        for comment in comments {
+        for (position, comment) in comments.enumerated() {
             if !comment.ownLine, let index = lineIndex(containingLast: comment.offset) {
                 lines[index].trailing.append(comment.text)
                 continue
@@ -232,8 +247,9 @@ struct LayoutPrinter {
                 continue
             }
             lines[index].comments.append(comment.text)
-            let nextLine = tokens.first { $0.span.startOffset > comment.offset }?.span.line ?? comment.line
-            let nextComment = comments.first { $0.offset > comment.offset && $0.ownLine }
+            let next = firstToken(atOrAfter: comment.offset)
+            let nextLine = next < tokens.count ? tokens[next].span.line : comment.line
+            let nextComment = comments[(position + 1)...].first { $0.ownLine }
             let followedBy = min(nextLine, nextComment.map(\.line) ?? Int.max)
             lines[index].blankAfterComments = blankLineBetween(comment.line, followedBy) && followedBy == nextLine
         }
@@ -244,13 +260,13 @@ struct LayoutPrinter {
     }
 
     private func lineIndex(containingLast offset: Int) -> Int? {
-        guard let token = tokens.last(where: { $0.span.startOffset < offset }) else { return nil }
-        return lines.firstIndex { $0.tokenOffsets.contains(token.span.startOffset) }
+        let index = firstToken(atOrAfter: offset) - 1
+        return index >= 0 ? lineOfToken[tokens[index].span.startOffset] : nil
     }
 
     private func lineIndex(containingFirstAfter offset: Int) -> Int? {
-        guard let token = tokens.first(where: { $0.span.startOffset > offset }) else { return nil }
-        return lines.firstIndex { $0.tokenOffsets.contains(token.span.startOffset) }
+        let index = firstToken(atOrAfter: offset)
+        return index < tokens.count ? lineOfToken[tokens[index].span.startOffset] : nil
     }
 
     /// The text, and the output line of each token offset.

@@ -11,8 +11,9 @@ public struct Expr: Sendable {
         /// A role or a let, by name.
         case name(String)
         case not(Expr)
-        case and(Expr, Expr)
-        case or(Expr, Expr)
+        /// A chain `a and b and …`, kept flat: `and` and `or` are associative, and a long chain must not recurse.
+        case and([Expr])
+        case or([Expr])
         case binary(BinaryOperator, Expr, Expr)
         case has(Expr, String)
         case parenthesized(Expr)

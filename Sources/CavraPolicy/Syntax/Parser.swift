@@ -303,23 +303,27 @@ public struct Parser {
     // MARK: Expressions
 
     private mutating func parseExpr() throws(Failure) -> Expr {
-        var left = try parseAnd()
+        let first = try parseAnd()
+        var operands = [first]
+        var operatorSpan = first.span
         while case .keyword(.or) = current.kind {
-            let op = take()
-            let right = try parseAnd()
-            left = Expr(kind: .or(left, right), span: left.span.through(right.span), operatorSpan: op.span)
+            operatorSpan = take().span
+            operands.append(try parseAnd())
         }
-        return left
+        guard operands.count > 1 else { return first }
+        return Expr(kind: .or(operands), span: first.span.through(operands.last!.span), operatorSpan: operatorSpan)
     }
 
     private mutating func parseAnd() throws(Failure) -> Expr {
-        var left = try parseUnary()
+        let first = try parseUnary()
+        var operands = [first]
+        var operatorSpan = first.span
         while case .keyword(.and) = current.kind {
-            let op = take()
-            let right = try parseUnary()
-            left = Expr(kind: .and(left, right), span: left.span.through(right.span), operatorSpan: op.span)
+            operatorSpan = take().span
+            operands.append(try parseUnary())
         }
-        return left
+        guard operands.count > 1 else { return first }
+        return Expr(kind: .and(operands), span: first.span.through(operands.last!.span), operatorSpan: operatorSpan)
     }
 
     private mutating func parseUnary() throws(Failure) -> Expr {
