@@ -46,30 +46,6 @@ extension Evaluation {
     }
 }
 
-extension PolicyRequest {
-    /// The value of a string attribute (value-set attributes by their name), for the index.
-    func stringValue(of attribute: Attribute) -> String? {
-        switch attribute {
-        case .actorId: actor.id
-        case .actorIssuer: actor.issuer
-        case .actorSubject: actor.subject
-        case .routeId: route.id
-        case .routeScheduleId: route.scheduleId
-        case .routePlanId: route.planId
-        case .routeProvider: route.provider
-        case .routeOwner: route.owner
-        case .routeEscalationOwner: route.escalationOwner
-        case .routeEnvironment: route.environment
-        case .routeService: route.service
-        case .routeSeverity: route.severity.rawValue
-        case .routeState: route.state.rawValue
-        case .routeCategory: route.category.rawValue
-        case .contextChannel: context.channel.rawValue
-        default: nil
-        }
-    }
-}
-
 /// One evaluation's state: the roles evaluated so far and what each rule did.
 struct Evaluation {
     let policy: CompiledPolicy

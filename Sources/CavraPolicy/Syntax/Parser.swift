@@ -303,27 +303,21 @@ public struct Parser {
     // MARK: Expressions
 
     private mutating func parseExpr() throws(Failure) -> Expr {
-        let first = try parseAnd()
-        var operands = [first]
-        var operatorSpan = first.span
-        while case .keyword(.or) = current.kind {
-            operatorSpan = take().span
-            operands.append(try parseAnd())
-        }
-        guard operands.count > 1 else { return first }
-        return Expr(kind: .or(operands), span: first.span.through(operands.last!.span), operatorSpan: operatorSpan)
+        try parseChain(.or)
     }
 
-    private mutating func parseAnd() throws(Failure) -> Expr {
-        let first = try parseUnary()
+    /// `a or b or …` of `and` chains, and `a and b and …` of unary expressions, each kept as one flat list.
+    private mutating func parseChain(_ keyword: Keyword) throws(Failure) -> Expr {
+        let first = keyword == .or ? try parseChain(.and) : try parseUnary()
         var operands = [first]
         var operatorSpan = first.span
-        while case .keyword(.and) = current.kind {
+        while current.kind == .keyword(keyword) {
             operatorSpan = take().span
-            operands.append(try parseUnary())
+            operands.append(keyword == .or ? try parseChain(.and) : try parseUnary())
         }
         guard operands.count > 1 else { return first }
-        return Expr(kind: .and(operands), span: first.span.through(operands.last!.span), operatorSpan: operatorSpan)
+        let kind: Expr.Kind = keyword == .or ? .or(operands) : .and(operands)
+        return Expr(kind: kind, span: first.span.through(operands.last!.span), operatorSpan: operatorSpan)
     }
 
     private mutating func parseUnary() throws(Failure) -> Expr {
