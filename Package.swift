@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         .systemLibrary(
@@ -30,16 +32,39 @@ let package = Package(
             name: "CavraPolicy",
             dependencies: ["CavraJSON"]
         ),
+        .target(
+            name: "CavraDrills",
+            dependencies: ["CavraPolicy", "CavraJSON"]
+        ),
+        .target(
+            name: "CavraStore",
+            dependencies: ["CavraDrills", "CavraJSON", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "CavraIdentity",
+            dependencies: [
+                "CavraDrills",
+                "CavraJSON",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "cavra",
             dependencies: [
                 "CavraPolicy",
                 "CavraJSON",
+                "CavraDrills",
+                "CavraStore",
+                "CavraIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "CavraJSONTests", dependencies: ["CavraJSON"]),
         .testTarget(name: "CavraPolicyTests", dependencies: ["CavraPolicy", "CavraJSON"]),
+        .testTarget(name: "CavraDrillsTests", dependencies: ["CavraDrills", "CavraPolicy", "CavraJSON"]),
+        .testTarget(name: "CavraStoreTests", dependencies: ["CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON"]),
+        .testTarget(name: "CavraIdentityTests", dependencies: ["CavraIdentity", "CavraDrills", "CavraJSON"]),
         .testTarget(name: "CavraCLITests", dependencies: ["CavraJSON", "cavra"]),
     ],
     swiftLanguageModes: [.v6]

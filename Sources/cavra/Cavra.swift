@@ -8,7 +8,7 @@ struct Cavra: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cavra",
         abstract: "The runtime authority for rollback-drill notification routes.",
-        subcommands: [PolicyCommand.self])
+        subcommands: [PolicyCommand.self, DrillsCommand.self])
 
     static func main() async {
         do {
@@ -39,4 +39,5 @@ func printError(_ text: String) {
 enum CavraExit {
     static let negative = ExitCode(1)
     static let badInput = ExitCode(2)
+    static let actorRefused = ExitCode(6)
 }

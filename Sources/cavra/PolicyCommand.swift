@@ -17,23 +17,27 @@ struct PolicyPathOptions: ParsableArguments {
     @Argument(help: "A .cavra file or a directory of them (searched recursively).")
     var path: String = "policy/"
 
-    /// Loads and validates the policy; an unreadable PATH exits 2.
-    func compile() throws -> PolicyCompilation {
-        do {
-            return PolicyCompiler.compile(try PolicySource.load(path: path))
-        } catch {
-            printError("error: \(error.description)")
-            throw CavraExit.badInput
-        }
-    }
+    func compile() throws -> PolicyCompilation { try compilePolicy(at: path) }
 
-    /// The compiled policy, or the diagnostics on stderr and exit 1.
-    func validPolicy() throws -> CompiledPolicy {
-        let compilation = try compile()
-        if !compilation.diagnostics.isEmpty { printError(compilation.renderedDiagnostics()) }
-        guard let policy = compilation.policy else { throw CavraExit.negative }
-        return policy
+    func validPolicy() throws -> CompiledPolicy { try cavra.validPolicy(at: path) }
+}
+
+/// Loads and validates the policy at `path`; an unreadable PATH exits 2.
+func compilePolicy(at path: String) throws -> PolicyCompilation {
+    do {
+        return PolicyCompiler.compile(try PolicySource.load(path: path))
+    } catch {
+        printError("error: \(error.description)")
+        throw CavraExit.badInput
     }
+}
+
+/// The compiled policy at `path`, or its diagnostics on stderr and exit 1.
+func validPolicy(at path: String) throws -> CompiledPolicy {
+    let compilation = try compilePolicy(at: path)
+    if !compilation.diagnostics.isEmpty { printError(compilation.renderedDiagnostics()) }
+    guard let policy = compilation.policy else { throw CavraExit.negative }
+    return policy
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

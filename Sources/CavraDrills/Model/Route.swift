@@ -1,0 +1,79 @@
+// Plans and routes (architecture.md §2): one plan per due cycle of a schedule, one route per owner × provider.
+
+import CavraPolicy
+
+public struct Route: Sendable, Equatable {
+    public var routeId: String
+    public var planId: String
+    public var scheduleId: String
+    public var owner: String
+    public var provider: String
+    public var escalationOwner: String
+    public var category: RouteCategory
+    /// Why the route is suppressed (the window or calendar reason), or why it is delivered.
+    public var reason: String
+    public var environment: String
+    public var service: String
+    public var tags: [String]
+    public var severity: Severity
+    public var sloSeconds: Int64
+    /// When the route first became `deliver`; nil for a route never delivered.
+    public var deliveredAt: Timestamp?
+    /// Dropped by a later revision of its plan; a revision that asks for it again restores it.
+    public var removed: Bool
+
+    public init(
+        routeId: String, planId: String, scheduleId: String, owner: String, provider: String,
+        escalationOwner: String, category: RouteCategory, reason: String, environment: String, service: String,
+        tags: [String], severity: Severity, sloSeconds: Int64, deliveredAt: Timestamp?, removed: Bool
+    ) {
+        self.routeId = routeId
+        self.planId = planId
+        self.scheduleId = scheduleId
+        self.owner = owner
+        self.provider = provider
+        self.escalationOwner = escalationOwner
+        self.category = category
+        self.reason = reason
+        self.environment = environment
+        self.service = service
+        self.tags = tags
+        self.severity = severity
+        self.sloSeconds = sloSeconds
+        self.deliveredAt = deliveredAt
+        self.removed = removed
+    }
+}
+
+public struct Plan: Sendable, Equatable {
+    public var planId: String
+    public var scheduleId: String
+    /// The plan's due date `next_due` in the timestamp form, or `"unknown"`.
+    public var cycle: String
+    public var revision: Int
+    public var createdAt: Timestamp
+    public var revisedAt: Timestamp
+    public var alertLevel: Severity
+    public var nextDue: Timestamp?
+    public var superseded: Bool
+    /// Once a plan call for the cycle carried `force`, later revisions keep delivering.
+    public var forced: Bool
+    public var routes: [Route]
+
+    public init(
+        planId: String, scheduleId: String, cycle: String, revision: Int, createdAt: Timestamp, revisedAt: Timestamp,
+        alertLevel: Severity, nextDue: Timestamp?, superseded: Bool, forced: Bool, routes: [Route]
+    ) {
+        self.planId = planId
+        self.scheduleId = scheduleId
+        self.cycle = cycle
+        self.revision = revision
+        self.createdAt = createdAt
+        self.revisedAt = revisedAt
+        self.alertLevel = alertLevel
+        self.nextDue = nextDue
+        self.superseded = superseded
+        self.forced = forced
+        self.routes = routes
+    }
+}

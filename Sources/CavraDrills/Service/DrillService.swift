@@ -1,0 +1,332 @@
+// The only writer (architecture.md §3): every plan, state change and refusal goes through here.
+
+import CavraJSON
+import CavraPolicy
+
+/// The policies in force: the enforced one, and a shadow policy evaluated beside it and only recorded.
+public struct PolicySet: Sendable {
+    public var enforced: CompiledPolicy
+    public var shadow: CompiledPolicy?
+
+    public init(enforced: CompiledPolicy, shadow: CompiledPolicy? = nil) {
+        self.enforced = enforced
+        self.shadow = shadow
+    }
+}
+
+/// Who asks, from where, with what: everything about a call that is not the route.
+public struct CallContext: Sendable {
+    public var actor: Actor
+    public var channel: Channel
+    public var input: OperatorInput
+    /// A body `acknowledged_by` that was not used for identity, kept as `claimed_acknowledged_by`.
+    public var claimedBy: String?
+
+    public init(actor: Actor, channel: Channel, input: OperatorInput = OperatorInput(), claimedBy: String? = nil) {
+        self.actor = actor
+        self.channel = channel
+        self.input = input
+        self.claimedBy = claimedBy
+    }
+}
+
+public struct DrillService: Sendable {
+    public let store: any DrillStore
+    let policies: @Sendable () -> PolicySet
+    let clock: @Sendable () -> Timestamp
+
+    public init(
+        store: any DrillStore, policies: @escaping @Sendable () -> PolicySet,
+        clock: @escaping @Sendable () -> Timestamp
+    ) {
+        self.store = store
+        self.policies = policies
+        self.clock = clock
+    }
+
+    /// The most routes one bulk action may change.
+    public static let bulkLimit = 100
+
+    // MARK: Acting on one route
+
+    /// Acknowledges, escalates, resolves or dismisses one route; returns the record it appended.
+    public func act(
+        _ action: RouteAction, on target: RouteTarget, expectedState: RouteState? = nil, context: CallContext
+    ) async throws(ServiceError) -> ChainedEvidence {
+        let now = clock()
+        let (_, route) = try target.resolve(in: try await readPlans(scheduleId: target.scheduleId))
+        let policies = self.policies()
+        let scope = LockScope(
+            routeIds: [route.routeId], scheduleIds: [route.scheduleId], chains: [Self.routeChain(route.routeId)])
+        let outcome = try await write(scope) { (working: inout WorkingSet) throws(ServiceError) in
+            let step = try Self.check(
+                action, routeId: route.routeId, expectedState: expectedState, in: working, now: now,
+                bulk: (false, 1), context: context, policies: policies)
+            return Self.commit([step], bulkId: nil, into: &working, now: now, context: context)
+        }
+        return try outcome.get()[0]
+    }
+
+    /// Moves every listed route to `state` in one transaction with one clock reading: all or nothing.
+    public func bulk(
+        to state: RouteState, routeIds: [String], context: CallContext
+    ) async throws(ServiceError) -> [ChainedEvidence] {
+        guard let action = RouteAction(targetState: state) else {
+            throw .badInput(
+                field: "to", detail: "a bulk action moves routes to acknowledged, escalated, resolved or dismissed")
+        }
+        let ids = Array(Set(routeIds)).sorted()
+        guard (1...Self.bulkLimit).contains(ids.count) else {
+            throw .badInput(
+                field: "routes", detail: "a bulk action takes 1 to \(Self.bulkLimit) routes, not \(ids.count)")
+        }
+        let now = clock()
+        let plans = try await readPlans(scheduleId: nil)
+        var scheduleIds: [String] = []
+        for id in ids {
+            guard let plan = plans.first(where: { $0.routes.contains { $0.routeId == id } }) else {
+                throw .notFound(code: "no_matching_route", detail: "no route `\(id)`")
+            }
+            scheduleIds.append(plan.scheduleId)
+        }
+        let policies = self.policies()
+        let scope = LockScope(routeIds: ids, scheduleIds: scheduleIds, chains: ids.map(Self.routeChain))
+        let outcome = try await write(scope) { (working: inout WorkingSet) throws(ServiceError) in
+            var steps: [CheckedStep] = []
+            for id in ids {
+                steps.append(
+                    try Self.check(
+                        action, routeId: id, expectedState: nil, in: working, now: now, bulk: (true, ids.count),
+                        context: context, policies: policies))
+            }
+            return Self.commit(steps, bulkId: Self.bulkId(steps), into: &working, now: now, context: context)
+        }
+        return try outcome.get()
+    }
+
+    // MARK: The decision inside the transaction
+
+    /// What one route's check found: the record to append, or the refusal to log.
+    struct CheckedStep: Sendable {
+        var route: Route
+        var previous: RouteState
+        var action: RouteAction
+        var request: PolicyRequest
+        var decision: JSON
+        var shadowDecision: JSON?
+        var refusal: ServiceError?
+        var sequence: Int
+        var prevHash: String
+    }
+
+    /// Steps 3–5 of §3 on locked rows: the route and transition checks (409 first), then the policy.
+    static func check(
+        _ action: RouteAction, routeId: String, expectedState: RouteState?, in working: WorkingSet, now: Timestamp,
+        bulk: (Bool, Int), context: CallContext, policies: PolicySet
+    ) throws(ServiceError) -> CheckedStep {
+        guard let plan = working.plans.values.first(where: { $0.routes.contains { $0.routeId == routeId } }),
+            let route = plan.routes.first(where: { $0.routeId == routeId })
+        else {
+            throw .notFound(code: "no_matching_route", detail: "no route `\(routeId)`")
+        }
+        let state = RouteState.derived(latest: working.routeHeads[routeId]?.state)
+        if plan.superseded {
+            throw .conflict(
+                code: "route_superseded",
+                detail: "route `\(routeId)` belongs to a superseded plan of `\(plan.scheduleId)`",
+                currentState: state, candidates: [])
+        }
+        if route.removed {
+            throw .conflict(
+                code: "route_removed", detail: "route `\(routeId)` was removed by a revision of its plan",
+                currentState: state, candidates: [])
+        }
+        if route.category != .deliver {
+            throw .conflict(
+                code: "route_suppressed",
+                detail: "route `\(routeId)` is suppressed (\(route.category.rawValue): \(route.reason))",
+                currentState: state, candidates: [])
+        }
+        if let expectedState, expectedState != state {
+            throw .conflict(
+                code: "state_changed",
+                detail: "route `\(routeId)` is \(state.rawValue), not \(expectedState.rawValue) as expected",
+                currentState: state, candidates: [])
+        }
+        guard state.canMove(to: action.targetState) else {
+            let reason =
+                state.allowedTransitions.isEmpty
+                ? "\(state.rawValue) is final" : "\(state.rawValue) cannot become \(action.targetState.rawValue)"
+            throw .conflict(code: "invalid_transition", detail: reason, currentState: state, candidates: [])
+        }
+        var request = PolicyRequest(action: action.policyAction)
+        request.actor = context.actor.policyAttributes
+        request.route = RouteFacts.attributes(of: route, state: state, current: true, now: now)
+        request.context.now = now.unixSeconds
+        request.context.channel = context.channel
+        request.context.bulk = bulk.0
+        request.context.bulkSize = Int64(bulk.1)
+        let decision = policies.enforced.evaluate(request, trace: true)
+        let shadow = policies.shadow?.evaluate(request, trace: true)
+        let evidence = decision.evidenceJSON(request: request)
+        let refusal = Self.refusal(
+            of: decision, evidence: evidence, input: context.input,
+            denied: "the policy denies \(action.rawValue) on `\(routeId)`")
+        let head = working.routeHeads[routeId] ?? .empty
+        return CheckedStep(
+            route: route, previous: state, action: action, request: request, decision: evidence,
+            shadowDecision: shadow?.evidenceJSON(request: request), refusal: refusal, sequence: head.sequence + 1,
+            prevHash: head.hash)
+    }
+
+    /// Step 5: all records, or — when any step was refused — only the refusals, and the first refusal returned.
+    static func commit(
+        _ steps: [CheckedStep], bulkId: String?, into working: inout WorkingSet, now: Timestamp, context: CallContext
+    ) -> Result<[ChainedEvidence], ServiceError> {
+        if let refused = steps.first(where: { $0.refusal != nil }) {
+            for step in steps where step.refusal != nil {
+                let entry = refusalEntry(
+                    chain: routeChain(step.route.routeId), routeId: step.route.routeId,
+                    scheduleId: step.route.scheduleId, action: step.action.rawValue, refusal: step.refusal,
+                    decision: step.decision, shadowDecision: step.shadowDecision, bulkId: bulkId, in: working, now: now,
+                    context: context)
+                working.append(refusal: entry, chain: routeChain(step.route.routeId))
+                working.append(
+                    HistoryEvent(
+                        kind: "refusal", scheduleId: step.route.scheduleId, provider: step.route.provider, at: now,
+                        payload: entry.json))
+            }
+            return .failure(refused.refusal!)
+        }
+        var records: [ChainedEvidence] = []
+        for step in steps {
+            let record = self.record(step, bulkId: bulkId, now: now, context: context)
+            working.append(record: record, routeId: step.route.routeId, state: step.action.targetState)
+            working.append(
+                HistoryEvent(
+                    kind: "acknowledgement", scheduleId: step.route.scheduleId, provider: step.route.provider, at: now,
+                    payload: record.json))
+            records.append(record)
+        }
+        return .success(records)
+    }
+
+    static func record(_ step: CheckedStep, bulkId: String?, now: Timestamp, context: CallContext) -> ChainedEvidence {
+        let route = step.route
+        var body: JSONObject = [
+            "acknowledgement_id": .string(
+                PlanIds.acknowledgementId(routeId: route.routeId, sequence: Int64(step.sequence))),
+            "route_id": .string(route.routeId), "schedule_id": .string(route.scheduleId),
+            "plan_id": .string(route.planId), "provider": .string(route.provider), "owner": .string(route.owner),
+            "sequence": .int(Int64(step.sequence)), "previous_state": .string(step.previous.rawValue),
+            "acknowledgement_state": .string(step.action.targetState.rawValue),
+            "acknowledged_by": .string(context.actor.id), "actor": context.actor.recordJSON,
+        ]
+        if let claimed = context.claimedBy { body["claimed_acknowledged_by"] = .string(claimed) }
+        body["operator_input"] = context.input.json
+        body["acknowledged_at"] = .string(now.description)
+        body["channel"] = .string(context.channel.rawValue)
+        if let bulkId { body["bulk_id"] = .string(bulkId) }
+        body["decision"] = step.decision
+        if let shadow = step.shadowDecision { body["shadow_decision"] = shadow }
+        body["prev_hash"] = .string(step.prevHash)
+        return ChainedEvidence(sealing: body)
+    }
+
+    /// A decision-log entry for a refused route action or plan call, continuing its chain.
+    static func refusalEntry(
+        chain: String, routeId: String?, scheduleId: String, action: String, refusal: ServiceError?, decision: JSON,
+        shadowDecision: JSON?, bulkId: String?, in working: WorkingSet, now: Timestamp, context: CallContext
+    ) -> ChainedEvidence {
+        let head = working.chainHeads[chain] ?? .empty
+        let sequence = head.sequence + 1
+        var body: JSONObject = [
+            "entry_id": .string(PlanIds.refusalId(chain: chain, sequence: Int64(sequence))), "chain": .string(chain),
+            "sequence": .int(Int64(sequence)),
+        ]
+        if let routeId { body["route_id"] = .string(routeId) }
+        body["schedule_id"] = .string(scheduleId)
+        body["action"] = .string(action)
+        body["actor"] = context.actor.recordJSON
+        if let claimed = context.claimedBy { body["claimed_acknowledged_by"] = .string(claimed) }
+        body["operator_input"] = context.input.json
+        body["at"] = .string(now.description)
+        body["channel"] = .string(context.channel.rawValue)
+        if let bulkId { body["bulk_id"] = .string(bulkId) }
+        if case .missingObligation = refusal {
+            body["outcome"] = "missing_obligation"
+        } else {
+            body["outcome"] = "denied"
+        }
+        body["decision"] = decision
+        if let shadowDecision { body["shadow_decision"] = shadowDecision }
+        body["prev_hash"] = .string(head.hash)
+        return ChainedEvidence(sealing: body)
+    }
+
+    /// The refusal a decision makes: a deny (403), or an allow whose obligations the submission does not meet (422).
+    static func refusal(of decision: Decision, evidence: JSON, input: OperatorInput, denied: String) -> ServiceError? {
+        if !decision.allow {
+            return .forbidden(detail: denied + ": " + decision.reasons.joined(separator: "; "), decision: evidence)
+        }
+        let missing = decision.obligations.map(\.obligation).filter { !input.meets($0) }
+        return missing.isEmpty ? nil : .missingObligation(missing: missing, decision: evidence)
+    }
+
+    static func bulkId(_ steps: [CheckedStep]) -> String {
+        PlanIds.bulkId(
+            acknowledgementIds: steps.map {
+                PlanIds.acknowledgementId(routeId: $0.route.routeId, sequence: Int64($0.sequence))
+            })
+    }
+
+    static func routeChain(_ routeId: String) -> String { "route:\(routeId)" }
+
+    // MARK: Store access with errors classified
+
+    func readPlans(scheduleId: String?) async throws(ServiceError) -> [Plan] {
+        do {
+            return try await store.plans(scheduleId: scheduleId)
+        } catch {
+            throw .store(detail: "the store cannot be read: \(error)")
+        }
+    }
+
+    /// Runs a write; a `ServiceError` thrown inside rolls back and is passed on, anything else is a store error.
+    func write<Result: Sendable>(
+        _ scope: LockScope, _ body: @escaping @Sendable (inout WorkingSet) throws(ServiceError) -> Result
+    ) async throws(ServiceError) -> Result {
+        do {
+            return try await store.write(scope) { working in try body(&working) }
+        } catch let error as ServiceError {
+            throw error
+        } catch {
+            throw .store(detail: "the store cannot be written: \(error)")
+        }
+    }
+}
+
+/// A route as the policy and the route list see it at `now`.
+public enum RouteFacts {
+    public static func attributes(of route: Route, state: RouteState, current: Bool, now: Timestamp)
+        -> PolicyRequest.RouteAttributes
+    {
+        var attributes = PolicyRequest.RouteAttributes()
+        attributes.id = route.routeId
+        attributes.scheduleId = route.scheduleId
+        attributes.planId = route.planId
+        attributes.provider = route.provider
+        attributes.owner = route.owner
+        attributes.escalationOwner = route.escalationOwner
+        attributes.environment = route.environment
+        attributes.service = route.service
+        attributes.severity = route.severity
+        attributes.state = state
+        attributes.category = route.category
+        attributes.age = Planner.ageSeconds(route: route, now: now)
+        attributes.slo = route.sloSeconds
+        attributes.breached = Planner.isBreached(route: route, state: state, current: current, now: now)
+        attributes.tags = route.tags
+        return attributes
+    }
+}

@@ -1,0 +1,58 @@
+// Naming the route a caller means: a schedule and a provider, narrowed by owner or by route id.
+
+import CavraJSON
+import CavraPolicy
+
+public struct RouteTarget: Sendable, Equatable {
+    public var scheduleId: String
+    public var provider: String?
+    public var owner: String?
+    public var routeId: String?
+
+    public init(scheduleId: String, provider: String? = nil, owner: String? = nil, routeId: String? = nil) {
+        self.scheduleId = scheduleId
+        self.provider = provider
+        self.owner = owner
+        self.routeId = routeId
+    }
+
+    /// The one route of `plans` this target names (§5 error order: 404 before 409).
+    func resolve(in plans: [Plan]) throws(ServiceError) -> (plan: Plan, route: Route) {
+        let ofSchedule = plans.filter { $0.scheduleId == scheduleId }
+        guard !ofSchedule.isEmpty else {
+            throw .notFound(code: "unknown_schedule", detail: "no schedule `\(scheduleId)` has been planned")
+        }
+        if let routeId {
+            for plan in ofSchedule {
+                if let route = plan.routes.first(where: { $0.routeId == routeId }) { return (plan, route) }
+            }
+            throw .notFound(code: "no_matching_route", detail: "schedule `\(scheduleId)` has no route `\(routeId)`")
+        }
+        guard let current = ofSchedule.first(where: { !$0.superseded }) else {
+            throw .notFound(code: "no_current_plan", detail: "schedule `\(scheduleId)` has no current plan")
+        }
+        let matches = current.routes.filter { route in
+            (provider.map { route.provider.lowercased() == $0.lowercased() } ?? true)
+                && (owner.map { route.owner.lowercased() == $0.lowercased() } ?? true)
+        }
+        guard !matches.isEmpty else {
+            let what = [provider.map { "provider `\($0)`" }, owner.map { "owner `\($0)`" }].compactMap { $0 }
+            throw .notFound(
+                code: "no_matching_route",
+                detail: "the current plan of `\(scheduleId)` has no route for \(what.joined(separator: " and "))")
+        }
+        if matches.count > 1 {
+            let candidates: [JSON] = matches.map { route in
+                [
+                    "route_id": .string(route.routeId), "owner": .string(route.owner),
+                    "provider": .string(route.provider),
+                ]
+            }
+            throw .conflict(
+                code: "ambiguous_route",
+                detail: "\(matches.count) routes of `\(scheduleId)` match; name the owner or the route id",
+                currentState: nil, candidates: candidates)
+        }
+        return (current, matches[0])
+    }
+}

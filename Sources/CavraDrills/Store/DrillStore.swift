@@ -1,0 +1,190 @@
+// The store protocol (architecture.md §4), shaped for SQLite and PostgreSQL alike.
+//
+// A write runs in one transaction that first locks what it will change — the route rows in route-id order
+// and their schedules shared (a plan call: its schedule exclusively) — then loads those rows into a
+// `WorkingSet`. `DrillService` decides on the working set and appends to it; the store writes the appended
+// rows and commits. The body is synchronous and sees only locked rows, so both engines give the same
+// guarantee: two callers racing on one route never both act on a stale state.
+
+import CavraJSON
+import CavraPolicy
+
+public struct LockScope: Sendable, Equatable {
+    /// Locked exclusively, in this (sorted) order.
+    public var routeIds: [String]
+    /// Locked shared, or exclusively when `exclusiveSchedules` (a plan call).
+    public var scheduleIds: [String]
+    public var exclusiveSchedules: Bool
+    /// The refusal chains whose heads the call may extend.
+    public var chains: [String]
+    public var idempotencyKey: String?
+
+    public init(
+        routeIds: [String] = [], scheduleIds: [String] = [], exclusiveSchedules: Bool = false, chains: [String] = [],
+        idempotencyKey: String? = nil
+    ) {
+        self.routeIds = Array(Set(routeIds)).sorted()
+        self.scheduleIds = Array(Set(scheduleIds)).sorted()
+        self.exclusiveSchedules = exclusiveSchedules
+        self.chains = Array(Set(chains)).sorted()
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// A schedule as stored: the input document as the caller gave it, and the history that came with it.
+public struct StoredSchedule: Sendable, Equatable {
+    public var scheduleId: String
+    public var document: JSON
+    public var history: JSON?
+
+    public init(scheduleId: String, document: JSON, history: JSON?) {
+        self.scheduleId = scheduleId
+        self.document = document
+        self.history = history
+    }
+}
+
+/// An event of the history feed: `plan_created`, `plan_revised`, `acknowledgement`, `refusal`, `audit_package`.
+public struct HistoryEvent: Sendable, Equatable {
+    public var kind: String
+    public var scheduleId: String
+    public var provider: String?
+    public var at: Timestamp
+    public var payload: JSON
+
+    public init(kind: String, scheduleId: String, provider: String?, at: Timestamp, payload: JSON) {
+        self.kind = kind
+        self.scheduleId = scheduleId
+        self.provider = provider
+        self.at = at
+        self.payload = payload
+    }
+}
+
+/// A stored answer to an idempotent call: the same key and request give it back unchanged.
+public struct IdempotentResult: Sendable, Equatable {
+    public var requestSHA256: String
+    public var response: JSON
+
+    public init(requestSHA256: String, response: JSON) {
+        self.requestSHA256 = requestSHA256
+        self.response = response
+    }
+}
+
+/// The locked rows of one write transaction, and what the call appends.
+public struct WorkingSet: Sendable {
+    // What the store loaded.
+    public var schedules: [String: StoredSchedule]
+    /// Every plan of the locked schedules, and the plans that hold the locked routes.
+    public var plans: [String: Plan]
+    /// The newest record of each locked route (absent: no record yet).
+    public var routeHeads: [String: ChainHead]
+    public var chainHeads: [String: ChainHead]
+    public var idempotentResult: IdempotentResult?
+
+    // What the call appends; the store writes exactly these, then commits.
+    public private(set) var savedSchedules: [StoredSchedule] = []
+    public private(set) var savedPlans: [Plan] = []
+    public private(set) var records: [ChainedEvidence] = []
+    public private(set) var refusals: [(chain: String, entry: ChainedEvidence)] = []
+    public private(set) var events: [HistoryEvent] = []
+    public private(set) var storedResult: (key: String, result: IdempotentResult)?
+
+    public init(
+        schedules: [String: StoredSchedule] = [:], plans: [String: Plan] = [:], routeHeads: [String: ChainHead] = [:],
+        chainHeads: [String: ChainHead] = [:], idempotentResult: IdempotentResult? = nil
+    ) {
+        self.schedules = schedules
+        self.plans = plans
+        self.routeHeads = routeHeads
+        self.chainHeads = chainHeads
+        self.idempotentResult = idempotentResult
+    }
+
+    public mutating func save(_ schedule: StoredSchedule) {
+        schedules[schedule.scheduleId] = schedule
+        savedSchedules.removeAll { $0.scheduleId == schedule.scheduleId }
+        savedSchedules.append(schedule)
+    }
+
+    public mutating func save(_ plan: Plan) {
+        plans[plan.planId] = plan
+        savedPlans.removeAll { $0.planId == plan.planId }
+        savedPlans.append(plan)
+    }
+
+    /// Appends a route's record; it becomes the route's head.
+    public mutating func append(record: ChainedEvidence, routeId: String, state: RouteState) {
+        records.append(record)
+        routeHeads[routeId] = ChainHead(sequence: record.sequence, hash: record.hash, state: state)
+    }
+
+    public mutating func append(refusal: ChainedEvidence, chain: String) {
+        refusals.append((chain, refusal))
+        chainHeads[chain] = ChainHead(sequence: refusal.sequence, hash: refusal.hash)
+    }
+
+    public mutating func append(_ event: HistoryEvent) { events.append(event) }
+
+    public mutating func store(_ result: IdempotentResult, key: String) { storedResult = (key, result) }
+
+    /// The current plan of a schedule among the loaded plans.
+    public func currentPlan(of scheduleId: String) -> Plan? {
+        plans.values.first { $0.scheduleId == scheduleId && !$0.superseded }
+    }
+}
+
+/// Filters of the route list (architecture.md §5), exact and case-insensitive.
+public struct RouteFilter: Sendable, Equatable {
+    public var scheduleId: String?
+    public var provider: String?
+    public var owner: String?
+    public var state: RouteState?
+    public var category: RouteCategory?
+    public var breached: Bool?
+    public var includeSuperseded: Bool
+
+    public init(
+        scheduleId: String? = nil, provider: String? = nil, owner: String? = nil, state: RouteState? = nil,
+        category: RouteCategory? = nil, breached: Bool? = nil, includeSuperseded: Bool = false
+    ) {
+        self.scheduleId = scheduleId
+        self.provider = provider
+        self.owner = owner
+        self.state = state
+        self.category = category
+        self.breached = breached
+        self.includeSuperseded = includeSuperseded
+    }
+}
+
+public protocol DrillStore: Sendable {
+    /// Locks `scope`, loads it, runs `body`, writes what it appended and commits — also when `body` returns a
+    /// refusal, so refused attempts are kept. A thrown error rolls everything back.
+    func write<Result: Sendable>(
+        _ scope: LockScope, _ body: @Sendable (inout WorkingSet) throws -> Result
+    ) async throws -> Result
+
+    /// Every plan of a schedule (nil: of every schedule), superseded ones too.
+    func plans(scheduleId: String?) async throws -> [Plan]
+
+    /// The newest record of each route of the given plans.
+    func routeHeads(planIds: [String]) async throws -> [String: ChainHead]
+
+    /// A route's whole record chain, by sequence.
+    func records(routeId: String) async throws -> [ChainedEvidence]
+
+    /// A refusal chain (`route:<id>` or `schedule:<id>`), by sequence.
+    func refusals(chain: String) async throws -> [ChainedEvidence]
+
+    /// History events, newest first.
+    func history(scheduleId: String?, provider: String?, kind: String?, limit: Int, offset: Int) async throws
+        -> [HistoryEvent]
+
+    func schedules() async throws -> [StoredSchedule]
+
+    /// Whether a server with OIDC configured ever opened this store (architecture.md §9).
+    func isOIDCStore() async throws -> Bool
+    func markOIDCStore() async throws
+}

@@ -1,0 +1,295 @@
+// The embedded store (architecture.md §9): one SQLite file in WAL mode with `synchronous=FULL`, a busy
+// timeout, and every write a `BEGIN IMMEDIATE` transaction, so the CLI and a server can share the file and a
+// success answer means the record survives power loss.
+
+import CavraDrills
+import CavraJSON
+import CavraPolicy
+import Foundation
+import GRDB
+
+public final class SQLiteDrillStore: DrillStore {
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating when absent) the store at `path`, migrating it; a store with a newer schema is refused.
+    public init(path: String) throws {
+        self.path = path
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.write { db in
+                if try Self.migrator.hasBeenSuperseded(db) {
+                    throw StoreError(
+                        "the store `\(path)` has a newer schema than this cavra understands; upgrade cavra")
+                }
+            }
+            try Self.migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("cannot open the store `\(path)`: \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE schedules (
+                        schedule_id TEXT PRIMARY KEY, document TEXT NOT NULL, history TEXT);
+                    CREATE TABLE plans (
+                        plan_id TEXT PRIMARY KEY, schedule_id TEXT NOT NULL, cycle TEXT NOT NULL,
+                        superseded INTEGER NOT NULL, document TEXT NOT NULL);
+                    CREATE INDEX plans_by_schedule ON plans (schedule_id);
+                    CREATE TABLE route_plans (route_id TEXT PRIMARY KEY, plan_id TEXT NOT NULL);
+                    CREATE TABLE records (
+                        route_id TEXT NOT NULL, sequence INTEGER NOT NULL, acknowledgement_id TEXT NOT NULL UNIQUE,
+                        state TEXT NOT NULL, hash TEXT NOT NULL, document TEXT NOT NULL,
+                        PRIMARY KEY (route_id, sequence));
+                    CREATE TABLE refusals (
+                        chain TEXT NOT NULL, sequence INTEGER NOT NULL, entry_id TEXT NOT NULL UNIQUE,
+                        hash TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY (chain, sequence));
+                    CREATE TABLE history (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, schedule_id TEXT NOT NULL,
+                        provider TEXT, at INTEGER NOT NULL, document TEXT NOT NULL);
+                    CREATE INDEX history_by_schedule ON history (schedule_id);
+                    CREATE TABLE idempotency (
+                        key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, response TEXT NOT NULL);
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: Writes
+
+    public func write<Result: Sendable>(
+        _ scope: LockScope, _ body: @Sendable (inout WorkingSet) throws -> Result
+    ) async throws -> Result {
+        try await pool.writeWithoutTransaction { db in
+            var result: Result?
+            // IMMEDIATE: the write lock is taken before anything is read, so the rows read are the rows changed.
+            try db.inTransaction(.immediate) {
+                var working = try Self.load(scope, db)
+                result = try body(&working)
+                try Self.save(working, db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    private static func load(_ scope: LockScope, _ db: Database) throws -> WorkingSet {
+        var working = WorkingSet()
+        for id in scope.scheduleIds {
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM schedules WHERE schedule_id = ?", arguments: [id]) {
+                working.schedules[id] = try schedule(row)
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT document FROM plans WHERE schedule_id = ?", arguments: [id]) {
+                let plan = try PlanDocument.decode(try JSON.parse(row["document"] as String))
+                working.plans[plan.planId] = plan
+            }
+        }
+        for id in scope.routeIds {
+            if let row = try Row.fetchOne(
+                db,
+                sql: "SELECT p.document FROM route_plans r JOIN plans p ON p.plan_id = r.plan_id WHERE r.route_id = ?",
+                arguments: [id])
+            {
+                let plan = try PlanDocument.decode(try JSON.parse(row["document"] as String))
+                working.plans[plan.planId] = plan
+            }
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT sequence, hash, state FROM records WHERE route_id = ? ORDER BY sequence DESC LIMIT 1",
+                arguments: [id])
+            {
+                working.routeHeads[id] = ChainHead(
+                    sequence: row["sequence"], hash: row["hash"], state: RouteState(rawValue: row["state"]))
+            }
+        }
+        for chain in scope.chains {
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT sequence, hash FROM refusals WHERE chain = ? ORDER BY sequence DESC LIMIT 1",
+                arguments: [chain])
+            {
+                working.chainHeads[chain] = ChainHead(sequence: row["sequence"], hash: row["hash"])
+            }
+        }
+        if let key = scope.idempotencyKey,
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM idempotency WHERE key = ?", arguments: [key])
+        {
+            working.idempotentResult = IdempotentResult(
+                requestSHA256: row["request_sha256"], response: try JSON.parse(row["response"] as String))
+        }
+        return working
+    }
+
+    private static func save(_ working: WorkingSet, _ db: Database) throws {
+        for schedule in working.savedSchedules {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO schedules (schedule_id, document, history) VALUES (?, ?, ?)",
+                arguments: [schedule.scheduleId, schedule.document.serialized(), schedule.history?.serialized()])
+        }
+        for plan in working.savedPlans {
+            try db.execute(
+                sql:
+                    "INSERT OR REPLACE INTO plans (plan_id, schedule_id, cycle, superseded, document) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    plan.planId, plan.scheduleId, plan.cycle, plan.superseded, PlanDocument.encode(plan).serialized(),
+                ])
+            for route in plan.routes {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO route_plans (route_id, plan_id) VALUES (?, ?)",
+                    arguments: [route.routeId, plan.planId])
+            }
+        }
+        for record in working.records {
+            let json = record.json
+            try db.execute(
+                sql: """
+                    INSERT INTO records (route_id, sequence, acknowledgement_id, state, hash, document)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    json["route_id"]?.stringValue, record.sequence, json["acknowledgement_id"]?.stringValue,
+                    json["acknowledgement_state"]?.stringValue, record.hash, json.serialized(),
+                ])
+        }
+        for (chain, entry) in working.refusals {
+            try db.execute(
+                sql: "INSERT INTO refusals (chain, sequence, entry_id, hash, document) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    chain, entry.sequence, entry.json["entry_id"]?.stringValue, entry.hash, entry.json.serialized(),
+                ])
+        }
+        for event in working.events {
+            try db.execute(
+                sql: "INSERT INTO history (kind, schedule_id, provider, at, document) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    event.kind, event.scheduleId, event.provider, event.at.milliseconds, event.payload.serialized(),
+                ])
+        }
+        if let (key, result) = working.storedResult {
+            try db.execute(
+                sql: "INSERT INTO idempotency (key, request_sha256, response) VALUES (?, ?, ?)",
+                arguments: [key, result.requestSHA256, result.response.serialized()])
+        }
+    }
+
+    private static func schedule(_ row: Row) throws -> StoredSchedule {
+        let history: String? = row["history"]
+        return StoredSchedule(
+            scheduleId: row["schedule_id"], document: try JSON.parse(row["document"] as String),
+            history: try history.map { try JSON.parse($0) })
+    }
+
+    // MARK: Reads
+
+    public func plans(scheduleId: String?) async throws -> [Plan] {
+        try await pool.read { db in
+            let rows =
+                if let scheduleId {
+                    try Row.fetchAll(
+                        db, sql: "SELECT document FROM plans WHERE schedule_id = ?", arguments: [scheduleId])
+                } else {
+                    try Row.fetchAll(db, sql: "SELECT document FROM plans")
+                }
+            return try rows.map { try PlanDocument.decode(try JSON.parse($0["document"] as String)) }
+                .sorted { ($0.scheduleId, $0.createdAt.milliseconds) < ($1.scheduleId, $1.createdAt.milliseconds) }
+        }
+    }
+
+    public func routeHeads(planIds: [String]) async throws -> [String: ChainHead] {
+        try await pool.read { db in
+            var heads: [String: ChainHead] = [:]
+            for planId in planIds {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT r.route_id, r.sequence, r.hash, r.state FROM records r
+                        JOIN route_plans p ON p.route_id = r.route_id
+                        WHERE p.plan_id = ? AND r.sequence = (SELECT MAX(sequence) FROM records WHERE route_id = r.route_id)
+                        """,
+                    arguments: [planId])
+                for row in rows {
+                    heads[row["route_id"]] = ChainHead(
+                        sequence: row["sequence"], hash: row["hash"], state: RouteState(rawValue: row["state"]))
+                }
+            }
+            return heads
+        }
+    }
+
+    public func records(routeId: String) async throws -> [ChainedEvidence] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT document FROM records WHERE route_id = ? ORDER BY sequence", arguments: [routeId]
+            ).map { ChainedEvidence(stored: try JSON.parse($0["document"] as String)) }
+        }
+    }
+
+    public func refusals(chain: String) async throws -> [ChainedEvidence] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT document FROM refusals WHERE chain = ? ORDER BY sequence", arguments: [chain]
+            ).map { ChainedEvidence(stored: try JSON.parse($0["document"] as String)) }
+        }
+    }
+
+    public func history(scheduleId: String?, provider: String?, kind: String?, limit: Int, offset: Int) async throws
+        -> [HistoryEvent]
+    {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let scheduleId {
+                conditions.append("schedule_id = ? COLLATE NOCASE")
+                arguments.append(scheduleId)
+            }
+            if let provider {
+                conditions.append("provider = ? COLLATE NOCASE")
+                arguments.append(provider)
+            }
+            if let kind {
+                conditions.append("kind = ?")
+                arguments.append(kind)
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments += [limit, offset]
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM history \(whereClause) ORDER BY id DESC LIMIT ? OFFSET ?",
+                arguments: StatementArguments(arguments)
+            ).map { row in
+                HistoryEvent(
+                    kind: row["kind"], scheduleId: row["schedule_id"], provider: row["provider"],
+                    at: Timestamp(milliseconds: row["at"]), payload: try JSON.parse(row["document"] as String))
+            }
+        }
+    }
+
+    public func schedules() async throws -> [StoredSchedule] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM schedules ORDER BY schedule_id").map(Self.schedule)
+        }
+    }
+
+    public func isOIDCStore() async throws -> Bool {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'oidc'") == "true"
+        }
+    }
+
+    public func markOIDCStore() async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('oidc', 'true')")
+        }
+    }
+}
