@@ -1,0 +1,129 @@
+// Verifies a compact JWS against the configured keys and turns its claims into the `Actor` (architecture §6).
+
+import CavraDrills
+import CavraJSON
+import Crypto
+import JWTKit
+
+public struct TokenVerifier: Sendable {
+    public let configuration: OIDCConfiguration
+
+    public init(configuration: OIDCConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// The verified actor a token proves at `now`, or the first reason it is refused. Checks run in this order:
+    /// the token's form, the header (`alg`, `crit`, `kid`), the key, the signature, then the claims.
+    public func verify(_ token: String, now: Timestamp) async throws(IdentityError) -> Actor {
+        let jws = try CompactJWS(token)
+        let algorithm = try acceptedAlgorithm(in: jws.header)
+        let key = try verificationKey(for: jws.header, algorithm: algorithm)
+        try await checkSignature(of: jws, key: key, algorithm: algorithm)
+        try ClaimsCheck(configuration: configuration, now: now).check(jws.payload)
+        return try Actor(
+            claims: jws.payload, actorClaim: configuration.actorClaim, groupsClaim: configuration.groupsClaim,
+            verified: true)
+    }
+
+    private func acceptedAlgorithm(in header: JSONObject) throws(IdentityError) -> SigningAlgorithm {
+        guard let value = header["alg"] else { throw IdentityError("token header has no `alg`") }
+        guard let name = value.stringValue else {
+            throw IdentityError("token header `alg` must be a string, found \(value.typeName)")
+        }
+        let accepted = "accepted: \(configuration.algorithms.map(\.rawValue).joined(separator: ", "))"
+        if let reason = SigningAlgorithm.refusalReason(name) {
+            throw IdentityError("token algorithm \(name) is not accepted: \(reason) (\(accepted))")
+        }
+        guard let algorithm = SigningAlgorithm(rawValue: name), configuration.algorithms.contains(algorithm) else {
+            throw IdentityError("token algorithm \(name) is not accepted (\(accepted))")
+        }
+        // RFC 7515 §4.1.11: a recipient must refuse critical extensions it does not understand, and CAVRA
+        // understands none.
+        if header["crit"] != nil {
+            throw IdentityError("token header lists critical extensions (`crit`), which are not supported")
+        }
+        return algorithm
+    }
+
+    /// The key named by `kid`, else the only key of the algorithm's kind.
+    private func verificationKey(
+        for header: JSONObject, algorithm: SigningAlgorithm
+    ) throws(IdentityError) -> VerificationKey {
+        let kind = algorithm.keyKind
+        guard let kidValue = header["kid"] else {
+            let candidates = configuration.keys.keys.filter { $0.kind == kind }
+            guard candidates.count == 1, let key = candidates.first else {
+                throw IdentityError(
+                    candidates.isEmpty
+                        ? "token has no key id (`kid`) and the key set holds no \(kind.noun) for \(algorithm.rawValue)"
+                        : "token has no key id (`kid`) and the key set holds \(candidates.count) \(kind.noun)s; "
+                            + "the token must name its key with `kid`")
+            }
+            try checkPinnedAlgorithm(of: key, algorithm: algorithm)
+            return key
+        }
+        guard let kid = kidValue.stringValue else {
+            throw IdentityError("token header `kid` must be a string, found \(kidValue.typeName)")
+        }
+        guard let key = configuration.keys.keys.first(where: { $0.id == kid }) else {
+            throw IdentityError("token signed with unknown key id \(quoted(kid))")
+        }
+        if case .unusable(let reason) = key.material {
+            throw IdentityError("token names key \(quoted(kid)), which cannot verify tokens: \(reason)")
+        }
+        guard key.kind == kind else {
+            throw IdentityError(
+                "token algorithm \(algorithm.rawValue) needs \(kind.phrase), but key \(quoted(kid)) is "
+                    + (key.kind?.phrase ?? "another kind of key"))
+        }
+        try checkPinnedAlgorithm(of: key, algorithm: algorithm)
+        return key
+    }
+
+    private func checkPinnedAlgorithm(of key: VerificationKey, algorithm: SigningAlgorithm) throws(IdentityError) {
+        if let pinned = key.algorithm, pinned != algorithm.rawValue {
+            throw IdentityError(
+                "token algorithm \(algorithm.rawValue) does not match \(key.name), which is for \(pinned) only")
+        }
+    }
+
+    private func checkSignature(
+        of jws: CompactJWS, key: VerificationKey, algorithm: SigningAlgorithm
+    ) async throws(IdentityError) {
+        let verifies: Bool
+        switch key.material {
+        case .ecP256(let publicKey):
+            guard let signature = try? P256.Signing.ECDSASignature(rawRepresentation: jws.signature) else {
+                throw IdentityError(
+                    "token signature is malformed: ES256 signatures are 64 bytes, this one is \(jws.signature.count)")
+            }
+            verifies = publicKey.isValidSignature(signature, for: jws.signingInput)
+        case .rsa(let publicKey):
+            verifies = await Self.rsaSignatureVerifies(
+                jws.signature, signingInput: jws.signingInput, key: publicKey, algorithm: algorithm)
+        case .unusable:
+            verifies = false
+        }
+        guard verifies else { throw IdentityError("token signature does not verify with \(key.name)") }
+    }
+
+    /// RSA PKCS#1 v1.5 through jwt-kit, whose RSA keys are the only ones this module can reach (swift-crypto's
+    /// RSA lives in `_CryptoExtras`, which is jwt-kit's dependency, not ours).
+    private static func rsaSignatureVerifies(
+        _ signature: [UInt8], signingInput: [UInt8], key: JWTKit.Insecure.RSA.PublicKey, algorithm: SigningAlgorithm
+    ) async -> Bool {
+        let digest: DigestAlgorithm =
+            switch algorithm {
+            case .rs384: .sha384
+            case .rs512: .sha512
+            case .rs256, .es256: .sha256
+            }
+        let collection = JWTKeyCollection()
+        await collection.add(rsa: key, digestAlgorithm: digest)
+        do {
+            return try await collection.getKey().verify(signature, signs: signingInput)
+        } catch {
+            return false
+        }
+    }
+}
