@@ -34,7 +34,8 @@ let package = Package(
         ),
         .target(
             name: "CavraDrills",
-            dependencies: ["CavraPolicy", "CavraJSON"]
+            dependencies: ["CavraPolicy", "CavraJSON"],
+            resources: [.copy("Resources/sample")]
         ),
         .target(
             name: "CavraStore",

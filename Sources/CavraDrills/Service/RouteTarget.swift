@@ -41,6 +41,9 @@ public struct RouteTarget: Sendable, Equatable {
                 code: "no_matching_route",
                 detail: "the current plan of `\(scheduleId)` has no route for \(what.joined(separator: " and "))")
         }
+        // Several routes match, but only one can be acted on (the others are suppressed or removed): that one.
+        let actionable = matches.filter { $0.category == .deliver && !$0.removed }
+        if matches.count > 1, actionable.count == 1 { return (current, actionable[0]) }
         if matches.count > 1 {
             let candidates: [JSON] = matches.map { route in
                 [
