@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(name: "CavraDrillsTests", dependencies: ["CavraDrills", "CavraPolicy", "CavraJSON"]),
         .testTarget(name: "CavraStoreTests", dependencies: ["CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON"]),
         .testTarget(name: "CavraIdentityTests", dependencies: ["CavraIdentity", "CavraDrills", "CavraJSON"]),
-        .testTarget(name: "CavraCLITests", dependencies: ["CavraJSON", "cavra"]),
+        .testTarget(
+            name: "CavraCLITests", dependencies: ["CavraJSON", "CavraDrills", "CavraStore", "CavraPolicy", "cavra"]),
     ],
     swiftLanguageModes: [.v6]
 )
