@@ -65,7 +65,14 @@ let package = Package(
         .testTarget(name: "CavraPolicyTests", dependencies: ["CavraPolicy", "CavraJSON"]),
         .testTarget(name: "CavraDrillsTests", dependencies: ["CavraDrills", "CavraPolicy", "CavraJSON"]),
         .testTarget(name: "CavraStoreTests", dependencies: ["CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON"]),
-        .testTarget(name: "CavraIdentityTests", dependencies: ["CavraIdentity", "CavraDrills", "CavraJSON"]),
+        .testTarget(
+            name: "CavraIdentityTests",
+            dependencies: [
+                "CavraIdentity", "CavraDrills", "CavraJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]),
         .testTarget(
             name: "CavraCLITests", dependencies: ["CavraJSON", "CavraDrills", "CavraStore", "CavraPolicy", "cavra"]),
     ],

@@ -64,9 +64,15 @@ struct DrillsOptions: ParsableArguments {
                 printError("error: --token needs CAVRA_APPROVAL_OIDC_CONFIG to name the OIDC configuration")
                 throw CavraExit.actorRefused
             }
+            let configuration: OIDCConfiguration
             do {
-                let verifier = TokenVerifier(configuration: try OIDCConfiguration.load(path: configPath))
-                return try await verifier.verify(token, now: Timestamp(Date()))
+                configuration = try OIDCConfiguration.load(path: configPath)
+            } catch {
+                printError("error: the OIDC configuration `\(configPath)` is unusable: \(error.description)")
+                throw CavraExit.badInput
+            }
+            do {
+                return try await TokenVerifier(configuration: configuration).verify(token, now: Timestamp(Date()))
             } catch {
                 printError("error: token refused: \(error.description)")
                 throw CavraExit.actorRefused

@@ -26,36 +26,30 @@ public enum DevelopmentIdentity {
     public static func initialize(
         directory: String, key: DevelopmentSigningKey = DevelopmentSigningKey()
     ) throws(IdentityError) -> [String] {
+        guard !directory.isEmpty else { throw IdentityError("the directory to write into is empty") }
         let base = directory.hasSuffix("/") ? directory : directory + "/"
-        let files: [(name: String, contents: String, permissions: Int)] = [
-            (keyFile, key.pemRepresentation, 0o600),
-            (jwksFile, key.jwks.serialized(pretty: true) + "\n", 0o644),
-            (configurationFile, configuration.serialized(pretty: true) + "\n", 0o644),
+        let files: [(path: String, contents: String, permissions: Int)] = [
+            (base + keyFile, key.pemRepresentation, 0o600),
+            (base + jwksFile, key.jwks.serialized(pretty: true) + "\n", 0o644),
+            (base + configurationFile, configuration.serialized(pretty: true) + "\n", 0o644),
         ]
         let manager = FileManager.default
-        let existing = files.map { base + $0.name }.filter { manager.fileExists(atPath: $0) }
+        let existing = files.map(\.path).filter { manager.fileExists(atPath: $0) }
         guard existing.isEmpty else {
             throw IdentityError(
                 "refusing to overwrite \(existing.map { "`\($0)`" }.joined(separator: ", ")): "
                     + "choose another directory or remove them")
         }
-        var written: [String] = []
         do {
             try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            for file in files {
-                let path = base + file.name
-                guard
-                    manager.createFile(
-                        atPath: path, contents: Data(file.contents.utf8),
-                        attributes: [.posixPermissions: file.permissions])
-                else { throw IdentityError("cannot write `\(path)`") }
-                written.append(path)
-            }
-        } catch let error as IdentityError {
-            throw error
         } catch {
             throw IdentityError("cannot create directory `\(directory)`: \(error.localizedDescription)")
         }
-        return written
+        for file in files {
+            let attributes: [FileAttributeKey: Any] = [.posixPermissions: file.permissions]
+            guard manager.createFile(atPath: file.path, contents: Data(file.contents.utf8), attributes: attributes)
+            else { throw IdentityError("cannot write `\(file.path)`") }
+        }
+        return files.map(\.path)
     }
 }

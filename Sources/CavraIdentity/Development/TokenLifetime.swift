@@ -21,12 +21,12 @@ public struct TokenLifetime: Sendable, Equatable {
         let wrong = IdentityError(
             "ttl `\(text)` is not a duration: write a positive whole number with s, m, h or d (`30m`, `1h`, `2d`)")
         guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { throw wrong }
-        guard let count = Int64(digits) else { throw IdentityError("ttl `\(text)` is too long (at most 3650d)") }
-        let (seconds, overflow) = count.multipliedReportingOverflow(by: unit)
+        let tooLong = IdentityError("ttl `\(text)` is too long (at most 3650d)")
+        // More digits than an Int64 holds is still a number, only too large.
+        guard let count = Int64(digits) else { throw tooLong }
         guard count > 0 else { throw wrong }
-        guard !overflow, seconds <= Self.maxSeconds else {
-            throw IdentityError("ttl `\(text)` is too long (at most 3650d)")
-        }
+        let (seconds, overflow) = count.multipliedReportingOverflow(by: unit)
+        guard !overflow, seconds <= Self.maxSeconds else { throw tooLong }
         self.seconds = seconds
     }
 }

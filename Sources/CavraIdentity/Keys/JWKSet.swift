@@ -4,13 +4,11 @@ import CavraJSON
 import Crypto
 import JWTKit
 
-/// One key of a set. A key CAVRA cannot verify with (another curve, a symmetric or an encryption key) is kept with
-/// the reason, so a token naming it is refused for that reason rather than as signed by an unknown key.
+/// A key CAVRA can verify tokens with.
 struct VerificationKey: Sendable {
     enum Material: Sendable {
         case rsa(JWTKit.Insecure.RSA.PublicKey)
         case ecP256(P256.Signing.PublicKey)
-        case unusable(reason: String)
     }
 
     var id: String?
@@ -18,67 +16,93 @@ struct VerificationKey: Sendable {
     var algorithm: String?
     var material: Material
 
-    var kind: KeyKind? {
+    var kind: KeyKind {
         switch material {
         case .rsa: .rsa
         case .ecP256: .ecP256
-        case .unusable: nil
         }
     }
 
     /// `key "k1"`, or `the RSA key` for a key without an id: for sentences.
     var name: String {
         if let id { return "key \(quoted(id))" }
-        return "the \(kind?.noun ?? "key")"
+        return "the \(kind.noun)"
     }
 }
 
 /// A set of public keys, as the `jwks` or `jwks_path` of an OIDC configuration gives it: `{"keys": [JWK, …]}`.
 public struct JWKSet: Sendable {
+    /// The keys CAVRA can verify with.
     var keys: [VerificationKey]
-
-    public var count: Int { keys.count }
+    /// Why each key CAVRA cannot verify with (another curve or key type, an encryption key) is unusable, by kid:
+    /// a token naming one is refused for that reason rather than as signed by an unknown key. Such keys are kept
+    /// rather than refused because identity providers publish them beside the keys that matter.
+    var unusableKeys: [String: String]
+    /// How many keys the set holds, usable or not.
+    public let count: Int
 
     /// Reads a JWKS; errors name the key (by position, 1-based) and the member at fault.
     public init(json: JSON) throws(IdentityError) {
-        guard let object = json.objectValue else { throw IdentityError("a key set must be an object {\"keys\": [...]}") }
+        guard let object = json.objectValue else {
+            throw IdentityError("a key set must be an object {\"keys\": [...]}")
+        }
         guard let members = object["keys"] else { throw IdentityError("the key set has no `keys`") }
         guard let list = members.arrayValue else { throw IdentityError("`keys` must be a list of keys") }
         guard !list.isEmpty else { throw IdentityError("`keys` is empty: the key set holds no key") }
-        var keys: [VerificationKey] = []
+        keys = []
+        unusableKeys = [:]
+        var ids: Set<String> = []
         for (index, member) in list.enumerated() {
-            let key = try Self.key(member, position: index + 1)
-            if let id = key.id, keys.contains(where: { $0.id == id }) {
+            let (id, key) = try Self.key(member, position: index + 1)
+            if let id, !ids.insert(id).inserted {
                 throw IdentityError("key \(index + 1): another key has the same kid \(quoted(id))")
             }
-            keys.append(key)
+            switch key {
+            case .usable(let key): keys.append(key)
+            case .unusable(let reason): if let id { unusableKeys[id] = reason }
+            }
         }
-        self.keys = keys
+        count = list.count
     }
 
-    private static func key(_ json: JSON, position: Int) throws(IdentityError) -> VerificationKey {
+    private enum ReadKey {
+        case usable(VerificationKey)
+        case unusable(reason: String)
+    }
+
+    /// The key's id, and the key or why CAVRA cannot verify with it.
+    private static func key(_ json: JSON, position: Int) throws(IdentityError) -> (String?, ReadKey) {
         guard let jwk = json.objectValue else { throw IdentityError("key \(position) must be an object") }
         let reader = JWKReader(jwk: jwk, position: position)
         if jwk["d"] != nil {
+            throw IdentityError("key \(position) holds private key material (`d`): give only the public key")
+        }
+        if jwk["kty"] == "oct" {
             throw IdentityError(
-                "key \(position) holds private key material (`d`): publish only the public key")
+                "key \(position) is a shared secret (`kty` \"oct\"): shared-secret keys are never accepted, "
+                    + "give only public keys")
         }
         let id = try reader.optionalString("kid")
         let algorithm = try reader.optionalString("alg")
         let use = try reader.optionalString("use")
         let type = try reader.string("kty")
-        let material: VerificationKey.Material
         if let use, use != "sig" {
-            material = .unusable(reason: "its `use` is \(quoted(use)), not \"sig\"")
-        } else {
-            switch type {
-            case "RSA": material = .rsa(try reader.rsaKey())
-            case "EC": material = try reader.ecKey()
-            case "oct": material = .unusable(reason: "it is a shared-secret (oct) key, and those are never accepted")
-            default: material = .unusable(reason: "its key type \(quoted(type)) is not supported")
-            }
+            return (id, .unusable(reason: "its `use` is \(quoted(use)), not \"sig\""))
         }
-        return VerificationKey(id: id, algorithm: algorithm, material: material)
+        let material: VerificationKey.Material
+        switch type {
+        case "RSA":
+            material = .rsa(try reader.rsaKey())
+        case "EC":
+            let curve = try reader.string("crv")
+            guard curve == "P-256" else {
+                return (id, .unusable(reason: "its curve \(quoted(curve)) is not supported"))
+            }
+            material = .ecP256(try reader.ecP256Key())
+        default:
+            return (id, .unusable(reason: "its key type \(quoted(type)) is not supported"))
+        }
+        return (id, .usable(VerificationKey(id: id, algorithm: algorithm, material: material)))
     }
 }
 
@@ -123,16 +147,14 @@ private struct JWKReader {
         }
     }
 
-    func ecKey() throws(IdentityError) -> VerificationKey.Material {
-        let curve = try string("crv")
-        guard curve == "P-256" else { return .unusable(reason: "its curve \(quoted(curve)) is not supported") }
+    func ecP256Key() throws(IdentityError) -> P256.Signing.PublicKey {
         let x = try bytes("x")
         let y = try bytes("y")
         guard x.count == 32, y.count == 32 else {
             throw IdentityError("key \(position): `x` and `y` of a P-256 key must be 32 bytes each")
         }
         do {
-            return .ecP256(try P256.Signing.PublicKey(rawRepresentation: x + y))
+            return try P256.Signing.PublicKey(rawRepresentation: x + y)
         } catch {
             throw IdentityError("key \(position): `x` and `y` are not a point of P-256")
         }

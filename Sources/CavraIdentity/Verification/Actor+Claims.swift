@@ -16,7 +16,8 @@ extension Actor {
         for name in [actorClaim, "preferred_username", "sub"] where id == nil {
             guard let value = claims[name] else { continue }
             guard let string = value.stringValue, !string.isEmpty else {
-                throw IdentityError("claim `\(name)` must be a non-empty string to name the actor, found \(value.typeName)")
+                throw IdentityError(
+                    "claim `\(name)` must be a non-empty string to name the actor, found \(value.typeName)")
             }
             id = string
         }
@@ -24,7 +25,7 @@ extension Actor {
             throw IdentityError("claims name no actor: they need `\(actorClaim)`, `preferred_username` or `sub`")
         }
         var groups: [String] = []
-        if let (name, value) = [groupsClaim, "roles"].lazy.compactMap({ name in claims[name].map { (name, $0) } }).first {
+        if let name = [groupsClaim, "roles"].first(where: { claims[$0] != nil }), let value = claims[name] {
             guard let list = value.arrayValue else {
                 throw IdentityError("claim `\(name)` must be a list of strings, found \(value.typeName)")
             }

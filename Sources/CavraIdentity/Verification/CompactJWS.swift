@@ -38,9 +38,8 @@ struct CompactJWS {
     }
 
     private static func object(_ part: Substring, part name: String) throws(IdentityError) -> JSONObject {
-        guard let bytes = Base64URL.decode(part), !bytes.isEmpty else {
-            throw IdentityError("token \(name) is not base64url")
-        }
+        guard !part.isEmpty else { throw IdentityError("token \(name) is empty") }
+        guard let bytes = Base64URL.decode(part) else { throw IdentityError("token \(name) is not base64url") }
         let json: JSON
         do {
             json = try JSON.parse(bytes: bytes)

@@ -16,7 +16,7 @@ public struct TokenVerifier: Sendable {
     /// the token's form, the header (`alg`, `crit`, `kid`), the key, the signature, then the claims.
     public func verify(_ token: String, now: Timestamp) async throws(IdentityError) -> Actor {
         let jws = try CompactJWS(token)
-        let algorithm = try acceptedAlgorithm(in: jws.header)
+        let algorithm = try checkHeader(jws.header)
         let key = try verificationKey(for: jws.header, algorithm: algorithm)
         try await checkSignature(of: jws, key: key, algorithm: algorithm)
         try ClaimsCheck(configuration: configuration, now: now).check(jws.payload)
@@ -25,7 +25,8 @@ public struct TokenVerifier: Sendable {
             verified: true)
     }
 
-    private func acceptedAlgorithm(in header: JSONObject) throws(IdentityError) -> SigningAlgorithm {
+    /// The token's algorithm, once the header is one CAVRA accepts.
+    private func checkHeader(_ header: JSONObject) throws(IdentityError) -> SigningAlgorithm {
         guard let value = header["alg"] else { throw IdentityError("token header has no `alg`") }
         guard let name = value.stringValue else {
             throw IdentityError("token header `alg` must be a string, found \(value.typeName)")
@@ -66,15 +67,15 @@ public struct TokenVerifier: Sendable {
             throw IdentityError("token header `kid` must be a string, found \(kidValue.typeName)")
         }
         guard let key = configuration.keys.keys.first(where: { $0.id == kid }) else {
+            if let reason = configuration.keys.unusableKeys[kid] {
+                throw IdentityError("token names key \(quoted(kid)), which cannot verify tokens: \(reason)")
+            }
             throw IdentityError("token signed with unknown key id \(quoted(kid))")
-        }
-        if case .unusable(let reason) = key.material {
-            throw IdentityError("token names key \(quoted(kid)), which cannot verify tokens: \(reason)")
         }
         guard key.kind == kind else {
             throw IdentityError(
-                "token algorithm \(algorithm.rawValue) needs \(kind.phrase), but key \(quoted(kid)) is "
-                    + (key.kind?.phrase ?? "another kind of key"))
+                "token algorithm \(algorithm.rawValue) needs \(kind.phrase), but key \(quoted(kid)) is \(key.kind.phrase)"
+            )
         }
         try checkPinnedAlgorithm(of: key, algorithm: algorithm)
         return key
@@ -101,8 +102,6 @@ public struct TokenVerifier: Sendable {
         case .rsa(let publicKey):
             verifies = await Self.rsaSignatureVerifies(
                 jws.signature, signingInput: jws.signingInput, key: publicKey, algorithm: algorithm)
-        case .unusable:
-            verifies = false
         }
         guard verifies else { throw IdentityError("token signature does not verify with \(key.name)") }
     }
