@@ -63,7 +63,8 @@ let package = Package(
         ),
         .testTarget(name: "CavraJSONTests", dependencies: ["CavraJSON"]),
         .testTarget(name: "CavraPolicyTests", dependencies: ["CavraPolicy", "CavraJSON"]),
-        .testTarget(name: "CavraDrillsTests", dependencies: ["CavraDrills", "CavraPolicy", "CavraJSON"]),
+        .testTarget(
+            name: "CavraDrillsTests", dependencies: ["CavraDrills", "CavraPolicy", "CavraJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "CavraStoreTests", dependencies: ["CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON"]),
         .testTarget(
             name: "CavraIdentityTests",

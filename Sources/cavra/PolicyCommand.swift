@@ -105,9 +105,9 @@ extension PolicyCommand {
                 if showCoverage { printError(report.coverageLines().joined(separator: "\n")) }
             }
             if let threshold, report.coverage < threshold {
+                let wanted = threshold == threshold.rounded() ? String(Int(threshold)) : String(threshold)
                 printError(
-                    "error: coverage \(TestReport.percent(report.coverage))% is below the threshold of "
-                        + "\(TestReport.percent(threshold))%")
+                    "error: coverage \(TestReport.percent(report.coverage))% is below the threshold of \(wanted)%")
                 throw CavraExit.negative
             }
             if report.failedCount > 0 { throw CavraExit.negative }
@@ -202,12 +202,20 @@ extension PolicyCommand {
                 }
                 if check {
                     print(file.displayPath)
-                } else if !FileManager.default.createFile(atPath: file.displayPath, contents: Data(text.utf8)) {
+                } else if !Self.rewrite(file.displayPath, with: text) {
                     printError("error: cannot write `\(file.displayPath)`")
                     throw CavraExit.badInput
                 }
             }
             if check && changed > 0 { throw CavraExit.negative }
+        }
+
+        /// Replaces the file's contents, keeping its permissions; a symbolic link's target is what is rewritten.
+        static func rewrite(_ path: String, with text: String) -> Bool {
+            let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            let attributes = (try? FileManager.default.attributesOfItem(atPath: target))?
+                .filter { $0.key == .posixPermissions }
+            return FileManager.default.createFile(atPath: target, contents: Data(text.utf8), attributes: attributes)
         }
     }
 
@@ -224,7 +232,7 @@ extension PolicyCommand {
             let requests = try RequestFiles.batch(batch)
             let compiled = try policy.validPolicy()
             let result = Benchmark.run(compiled, requests: requests, trace: trace, rounds: max(1, rounds))
-            print("policy: \(compiled.id) (\(compiled.rules.count) rules), trace: \(trace ? "on" : "off")")
+            print("policy: \(compiled.id) (\(count(compiled.rules.count, "rule"))), trace: \(trace ? "on" : "off")")
             print("decisions: \(result.decisions) in \(String(format: "%.3f", result.seconds)) s")
             print("decisions/s: \(Int(result.decisionsPerSecond))")
             print("p50: \(result.p50Nanoseconds) ns, p99: \(result.p99Nanoseconds) ns")

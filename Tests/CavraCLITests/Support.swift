@@ -116,6 +116,16 @@ func write(_ text: String, to name: String, in directory: URL) throws -> URL {
     return url
 }
 
+/// The bytes of the file at `url`.
+func bytes(of url: URL) throws -> [UInt8] {
+    [UInt8](try Data(contentsOf: url))
+}
+
+/// The text of the file at `url`, decoded as UTF-8.
+func text(of url: URL) throws -> String {
+    String(decoding: try Data(contentsOf: url), as: UTF8.self)
+}
+
 /// Facts about a policy directory read from its files, independently of the implementation under test.
 struct PolicyFacts {
     /// Relative `/`-separated path and bytes of every `*.cavra` file below the directory, in bytewise path order.
@@ -146,6 +156,9 @@ struct PolicyFacts {
 
     /// The number of `test "…"` blocks.
     var testCount: Int { statementLines.filter { $0.hasPrefix("test \"") }.count }
+
+    /// The number of `expect` lines of every `test` block.
+    var expectCount: Int { statementLines.filter { $0.hasPrefix("expect ") }.count }
 
     /// The number of rules: statements that begin with `permit` or `forbid`.
     var ruleCount: Int {

@@ -59,7 +59,7 @@ struct ServiceFixture {
     }
 
     /// Plans the production example: critical, two delivered routes and four suppressed ones.
-    func planProduction() async throws -> PlanOutcome {
+    func planProduction() async throws -> PlanResult {
         try await service.plan(
             schedule: try Self.example("schedule-checkout-production.json"),
             history: try Self.example("history-checkout-production.json"), force: false,

@@ -16,12 +16,9 @@ struct PlanRevision {
 
     /// Brings the plan to what planning asks for now. `routes` are the routes the schedule asks for; stored routes
     /// not among them are marked removed and keep their fields; new ones are appended in the schedule's order.
-    /// The revision number and `revised_at` move only when something changed.
+    /// The revision number and `revised_at` move only when something changed. `superseded` is left as stored:
+    /// superseding, and making a superseded cycle current again, is the caller's (it sees the other cycles).
     mutating func revise(alertLevel: Severity, forced: Bool, routes: [Route]) {
-        if plan.superseded {
-            note(nil, "superseded", from: true, to: false)
-            plan.superseded = false
-        }
         if forced, !plan.forced {
             note(nil, "forced", from: false, to: true)
             plan.forced = true

@@ -29,9 +29,10 @@ public enum Planner {
     }
 
     /// The plan of the schedule's current cycle at `now`: a new one (revision 1) when `existing` is nil, else
-    /// `existing` revised (architecture.md §2). `existing` must be the stored plan of the same cycle; superseding
-    /// the plans of other cycles is the caller's job. `force` delivers routes of a healthy plan and stays on for
-    /// every later revision of the cycle.
+    /// `existing` revised (architecture.md §2). `existing` must be the stored plan of the same cycle. `force`
+    /// delivers the routes of a healthy plan and stays on for every later revision of the cycle. Supersession is
+    /// the caller's job: superseding the plans of other cycles, and making `existing` current again (with a
+    /// `superseded` change) when it was superseded; its `superseded` flag is returned as stored.
     public static func plan(
         schedule: Schedule, history: DrillHistory?, now: Timestamp, force: Bool, existing: Plan?
     ) -> PlanResult {
@@ -104,12 +105,17 @@ public enum Planner {
         }
         if let window {
             if !window.reason.isEmpty { return (.maintenanceWindow, window.reason) }
-            return (.maintenanceWindow, window.windowId.isEmpty ? "maintenance window" : "maintenance window `\(window.windowId)`")
+            return (
+                .maintenanceWindow,
+                window.windowId.isEmpty ? "maintenance window" : "maintenance window `\(window.windowId)`"
+            )
         }
         if let unavailability = schedule.ownerCalendars[owner]?.unavailability(at: now) {
             return (.ownerCalendar, unavailability.isEmpty ? "owner `\(owner)` unavailable" : unavailability)
         }
-        if assessment.alertLevel == .healthy { return (.deliver, "delivered on request (force): \(assessment.summary)") }
+        if assessment.alertLevel == .healthy {
+            return (.deliver, "delivered on request (force): \(assessment.summary)")
+        }
         return (.deliver, assessment.summary)
     }
 }

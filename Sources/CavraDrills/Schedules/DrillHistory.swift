@@ -32,9 +32,12 @@ public struct DrillHistory: Sendable, Equatable {
             if status != "pass" { return "status is `\(status)`, not `pass`" }
             if targetMode != "disabled" { return "target_mode is `\(targetMode)`, not `disabled`" }
             if !fallbackVerified { return "fallback not verified" }
-            guard let recovery = recoveryMinutes, recovery > 0 else { return "no recovery time above 0 minutes" }
-            guard let limit = maxRecoveryMinutes, recovery <= limit else {
-                return "recovery took longer than max_recovery_minutes"
+            guard let recovery = recoveryMinutes else { return "no recovery_minutes" }
+            guard recovery > 0 else { return "recovery_minutes is not above 0" }
+            guard let limit = maxRecoveryMinutes else { return "no max_recovery_minutes" }
+            guard recovery <= limit else {
+                let (took, allowed) = (ECMAScriptNumber.string(recovery), ECMAScriptNumber.string(limit))
+                return "recovery took \(took) minutes, more than the \(allowed) allowed"
             }
             if now.milliseconds - executedAt.milliseconds > DrillHistory.validityDays * 86_400_000 {
                 return "ran more than \(DrillHistory.validityDays) days ago"

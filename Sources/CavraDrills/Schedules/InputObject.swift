@@ -11,7 +11,8 @@ struct InputObject {
 
     init(_ value: JSON, path: String) throws(InputError) {
         guard let members = value.objectValue else {
-            throw InputError(field: path.isEmpty ? "(file)" : path, message: "must be an object, found \(value.typeName)")
+            throw InputError(
+                field: path.isEmpty ? "(file)" : path, message: "must be an object, found \(value.typeName)")
         }
         self.members = members
         self.path = path
@@ -57,9 +58,9 @@ struct InputObject {
         }
     }
 
-    /// A list of strings; with `singleAllowed`, a string is a one-item list. With `nonEmpty`, the list must have
+    /// A list of strings; with `singleAllowed`, a string is a one-item list. With `distinct`, the list must have
     /// an item and no item may be empty or repeated.
-    func stringList(_ names: String..., singleAllowed: Bool = false, nonEmpty: Bool = false) throws(InputError)
+    func stringList(_ names: String..., singleAllowed: Bool = false, distinct: Bool = false) throws(InputError)
         -> [String]?
     {
         guard let member = member(names) else { return nil }
@@ -78,15 +79,15 @@ struct InputObject {
                 throw InputError(
                     field: "\(path(of: member.name))[\(index)]", message: "must be a string, found \(item.typeName)")
             }
-            if nonEmpty, text.isEmpty {
+            if distinct, text.isEmpty {
                 throw InputError(field: "\(path(of: member.name))[\(index)]", message: "must not be empty")
             }
-            if nonEmpty, strings.contains(text) {
+            if distinct, strings.contains(text) {
                 throw InputError(field: "\(path(of: member.name))[\(index)]", message: "repeats `\(text)`")
             }
             strings.append(text)
         }
-        if nonEmpty, strings.isEmpty { throw InputError(field: path(of: member.name), message: "must not be empty") }
+        if distinct, strings.isEmpty { throw InputError(field: path(of: member.name), message: "must not be empty") }
         return strings
     }
 

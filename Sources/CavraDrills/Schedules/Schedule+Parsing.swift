@@ -18,8 +18,8 @@ extension Schedule {
         guard let intervalDays = try root.integer("interval_days", in: 1...maximumIntervalDays) else {
             throw root.missing(["interval_days"])
         }
-        guard let owners = try root.stringList("owners", nonEmpty: true) else { throw root.missing(["owners"]) }
-        guard let providers = try root.stringList("notification_providers", singleAllowed: true, nonEmpty: true)
+        guard let owners = try root.stringList("owners", distinct: true) else { throw root.missing(["owners"]) }
+        guard let providers = try root.stringList("notification_providers", singleAllowed: true, distinct: true)
         else { throw root.missing(["notification_providers"]) }
         return Schedule(
             scheduleId: scheduleId,
@@ -62,7 +62,7 @@ extension Schedule {
         let hasEscalationOwner = entry.member(["escalation_owner", "manager"]) != nil
         return OwnerRoute(
             providers: try entry.stringList(
-                "providers", "notification_providers", singleAllowed: true, nonEmpty: true),
+                "providers", "notification_providers", singleAllowed: true, distinct: true),
             acknowledgementMinutes: try entry.integer(
                 "acknowledgement_minutes", "ack_minutes", in: 1...maximumAcknowledgementMinutes),
             escalationOwner: hasEscalationOwner ? try entry.requiredString("escalation_owner", "manager") : nil)

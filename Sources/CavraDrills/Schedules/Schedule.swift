@@ -26,6 +26,12 @@ public struct Schedule: Sendable, Equatable {
         public var acknowledgementMinutes: Int64?
         public var escalationOwner: String?
 
+        public init(providers: [String]?, acknowledgementMinutes: Int64?, escalationOwner: String?) {
+            self.providers = providers
+            self.acknowledgementMinutes = acknowledgementMinutes
+            self.escalationOwner = escalationOwner
+        }
+
         /// This routing with every field `later` sets taking its place.
         func merged(with later: OwnerRoute) -> OwnerRoute {
             OwnerRoute(
@@ -78,6 +84,12 @@ public struct Schedule: Sendable, Equatable {
         public var startAt: Timestamp
         public var endAt: Timestamp
         public var reason: String
+
+        public init(startAt: Timestamp, endAt: Timestamp, reason: String) {
+            self.startAt = startAt
+            self.endAt = endAt
+            self.reason = reason
+        }
     }
 
     /// The providers that reach `owner`: its routed providers, else the schedule's.

@@ -3,16 +3,9 @@
 import CavraJSON
 import CavraPolicy
 
-public struct PlanOutcome: Sendable {
-    public var plan: Plan
-    /// A new cycle (the API's 201); false for a revision or no change (200).
-    public var created: Bool
-    public var changes: [PlanChange]
-}
-
 extension DrillService {
     public func plan(schedule scheduleJSON: JSON, history historyJSON: JSON?, force: Bool, context: CallContext)
-        async throws(ServiceError) -> PlanOutcome
+        async throws(ServiceError) -> PlanResult
     {
         let now = clock()
         let schedule: Schedule
@@ -51,7 +44,7 @@ extension DrillService {
                 working.append(
                     HistoryEvent(
                         kind: "refusal", scheduleId: schedule.scheduleId, provider: nil, at: now, payload: entry.json))
-                return Result<PlanOutcome, ServiceError>.failure(refusal)
+                return Result<PlanResult, ServiceError>.failure(refusal)
             }
             // Planning a superseded cycle makes it current again: a revision.
             if let existing, existing.superseded {
@@ -80,7 +73,7 @@ extension DrillService {
                             "operator_input": context.input.json, "decision": evidence,
                         ]))
             }
-            return .success(PlanOutcome(plan: result.plan, created: result.created, changes: result.changes))
+            return .success(result)
         }
         return try outcome.get()
     }

@@ -30,7 +30,10 @@ public enum Explanation {
         let skipped = policy.rules.count - (decision.trace?.rules.count ?? 0)
         if skipped > 0 {
             lines.append("")
-            lines.append("\(skipped) other rule\(skipped == 1 ? "" : "s") cover other actions and were not considered.")
+            lines.append(
+                skipped == 1
+                    ? "1 other rule covers other actions and was not considered."
+                    : "\(skipped) other rules cover other actions and were not considered.")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -239,7 +239,12 @@ struct LayoutPrinter {
         var atEnd: [String] = []
         for (position, comment) in comments.enumerated() {
             if !comment.ownLine, let index = lineIndex(containingLast: comment.offset) {
-                lines[index].trailing.append(comment.text)
+                // A joined line keeps one trailing comment; the next ones go above it, so none swallows another.
+                if lines[index].trailing.isEmpty {
+                    lines[index].trailing.append(comment.text)
+                } else {
+                    lines[index].comments.append(comment.text)
+                }
                 continue
             }
             guard let index = lineIndex(containingFirstAfter: comment.offset) else {
