@@ -2,7 +2,7 @@
 
 SWIFT ?= swift
 CAVRA := .build/debug/cavra
-APT_PACKAGES := libjansson-dev
+APT_PACKAGES := libjansson-dev libsqlite3-dev
 
 .PHONY: deps build run test lint format fuzz clean
 
