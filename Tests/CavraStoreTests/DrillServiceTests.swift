@@ -238,3 +238,55 @@ import Testing
         #expect(try await reopened.isOIDCStore())
     }
 }
+
+@Suite struct DrillServiceReadsTests {
+    private let productionId = "go_backend_checkout_fallback_monthly"
+
+    @Test func anIdempotencyKeyReplaysTheFirstAnswer() async throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.planProduction()
+        let target = RouteTarget(scheduleId: productionId, provider: "teams")
+        let context = ServiceFixture.context(ServiceFixture.commander)
+        let first = try await fixture.service.act(.acknowledge, on: target, context: context, idempotencyKey: "k-1")
+        fixture.clock.advance(seconds: 5)
+        let again = try await fixture.service.act(.acknowledge, on: target, context: context, idempotencyKey: "k-1")
+        #expect(again == first)
+        let routeId = try #require(first.json["route_id"]?.stringValue)
+        #expect(try await fixture.store.records(routeId: routeId).count == 1)
+        do {
+            _ = try await fixture.service.act(.escalate, on: target, context: context, idempotencyKey: "k-1")
+            Issue.record("a reused key on another call was accepted")
+        } catch {
+            #expect(error.code == "idempotency_key_reused")
+        }
+    }
+
+    @Test func escalationPlanDashboardAndHistory() async throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.planProduction()
+        // Both delivered routes wait; after 45 minutes the 30-minute slack route is breached, teams (60) is not.
+        fixture.clock.advance(seconds: 45 * 60)
+        _ = try await fixture.service.act(
+            .acknowledge, on: RouteTarget(scheduleId: productionId, provider: "teams"),
+            context: ServiceFixture.context(ServiceFixture.commander))
+        let plan = try await fixture.service.escalationPlan()
+        let actions = Dictionary(
+            uniqueKeysWithValues: (plan["items"]?.arrayValue ?? []).map {
+                ($0["provider"]?.stringValue ?? "", $0["recommended_action"]?.stringValue ?? "")
+            })
+        #expect(actions == ["slack": "escalate_missed_drill_notification", "teams": "no_action"])
+        let dashboard = try await fixture.service.dashboard()
+        #expect(dashboard["routes"] == 6)
+        #expect(dashboard["delivered"] == 2)
+        #expect(dashboard["breached"] == 1)
+        #expect(dashboard["outstanding"] == 1)
+        #expect(dashboard["states"]?["acknowledged"] == 1)
+        #expect(dashboard["oldest_outstanding_age_seconds"] == 2700)
+        #expect(dashboard["latest_events"]?.arrayValue?.map { $0["kind"] } == ["acknowledgement", "plan_created"])
+        let refusalsOnly = try await fixture.service.history(kind: "refusal")
+        #expect(refusalsOnly.isEmpty)
+        await #expect(throws: ServiceError.self) { try await fixture.service.history(kind: "nope") }
+    }
+}

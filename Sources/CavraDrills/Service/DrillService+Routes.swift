@@ -11,6 +11,7 @@ public struct RouteView: Sendable {
     public var ageSeconds: Int64
     public var breached: Bool
     public var current: Bool
+    public var hasRecords: Bool
     public var latestAcknowledgement: JSON?
     /// For acknowledge, escalate, resolve, dismiss and export: `{allowed, obligations, determining, reasons}`.
     public var permissions: JSONObject
@@ -30,6 +31,34 @@ extension DrillService {
         guard (1...500).contains(limit) else { throw .badInput(field: "limit", detail: "must be from 1 to 500") }
         guard offset >= 0 else { throw .badInput(field: "offset", detail: "must not be negative") }
         let now = clock()
+        var views = try await routeViews(filter: filter, now: now)
+        views.sort {
+            ($0.route.scheduleId, $0.route.owner, $0.route.provider) < (
+                $1.route.scheduleId, $1.route.owner, $1.route.provider
+            )
+        }
+        let total = views.count
+        var page = Array(views.dropFirst(offset).prefix(limit))
+        let policies = self.policies()
+        for index in page.indices {
+            let routeId = page[index].route.routeId
+            if page[index].hasRecords {
+                let records: [ChainedEvidence]
+                do {
+                    records = try await store.records(routeId: routeId)
+                } catch {
+                    throw .store(detail: "the store cannot be read: \(error)")
+                }
+                page[index].latestAcknowledgement = records.last?.json
+            }
+            page[index].permissions = Self.permissions(
+                for: page[index], actor: actor, channel: channel, now: now, policy: policies.enforced)
+        }
+        return RouteList(items: page, total: total, limit: limit, offset: offset)
+    }
+
+    /// Every route of the (current, unless the filter says otherwise) plans that passes `filter`, at `now`.
+    func routeViews(filter: RouteFilter, now: Timestamp) async throws(ServiceError) -> [RouteView] {
         let plans = try await readPlans(scheduleId: nil).filter { filter.includeSuperseded || !$0.superseded }
         let heads: [String: ChainHead]
         do {
@@ -46,32 +75,11 @@ extension DrillService {
                 views.append(
                     RouteView(
                         route: route, state: state, ageSeconds: Planner.ageSeconds(route: route, now: now),
-                        breached: breached, current: !plan.superseded, latestAcknowledgement: nil, permissions: [:]))
+                        breached: breached, current: !plan.superseded, hasRecords: heads[route.routeId] != nil,
+                        latestAcknowledgement: nil, permissions: [:]))
             }
         }
-        views.sort {
-            ($0.route.scheduleId, $0.route.owner, $0.route.provider) < (
-                $1.route.scheduleId, $1.route.owner, $1.route.provider
-            )
-        }
-        let total = views.count
-        var page = Array(views.dropFirst(offset).prefix(limit))
-        let policies = self.policies()
-        for index in page.indices {
-            let routeId = page[index].route.routeId
-            if heads[routeId] != nil {
-                let records: [ChainedEvidence]
-                do {
-                    records = try await store.records(routeId: routeId)
-                } catch {
-                    throw .store(detail: "the store cannot be read: \(error)")
-                }
-                page[index].latestAcknowledgement = records.last?.json
-            }
-            page[index].permissions = Self.permissions(
-                for: page[index], actor: actor, channel: channel, now: now, policy: policies.enforced)
-        }
-        return RouteList(items: page, total: total, limit: limit, offset: offset)
+        return views
     }
 
     /// §5: for the four state changes `allowed` needs a current, not removed, deliver route, a legal transition and

@@ -50,21 +50,54 @@ public struct DrillService: Sendable {
     // MARK: Acting on one route
 
     /// Acknowledges, escalates, resolves or dismisses one route; returns the record it appended.
+    ///
+    /// With an idempotency key, a repeat of the same call (same action, route, expected state, actor and input)
+    /// returns the record the first one appended instead of acting again; the same key on a different call is a
+    /// 409 `idempotency_key_reused`.
     public func act(
-        _ action: RouteAction, on target: RouteTarget, expectedState: RouteState? = nil, context: CallContext
+        _ action: RouteAction, on target: RouteTarget, expectedState: RouteState? = nil, context: CallContext,
+        idempotencyKey: String? = nil
     ) async throws(ServiceError) -> ChainedEvidence {
         let now = clock()
         let (_, route) = try target.resolve(in: try await readPlans(scheduleId: target.scheduleId))
         let policies = self.policies()
+        let requestSHA256 = Self.callFingerprint(
+            action: action, routeId: route.routeId, expectedState: expectedState, context: context)
         let scope = LockScope(
-            routeIds: [route.routeId], scheduleIds: [route.scheduleId], chains: [Self.routeChain(route.routeId)])
+            routeIds: [route.routeId], scheduleIds: [route.scheduleId], chains: [Self.routeChain(route.routeId)],
+            idempotencyKey: idempotencyKey)
         let outcome = try await write(scope) { (working: inout WorkingSet) throws(ServiceError) in
+            if let stored = working.idempotentResult {
+                guard stored.requestSHA256 == requestSHA256 else {
+                    throw .conflict(
+                        code: "idempotency_key_reused",
+                        detail: "the idempotency key `\(idempotencyKey ?? "")` was used for a different call",
+                        currentState: nil, candidates: [])
+                }
+                return Result<[ChainedEvidence], ServiceError>.success([ChainedEvidence(stored: stored.response)])
+            }
             let step = try Self.check(
                 action, routeId: route.routeId, expectedState: expectedState, in: working, now: now,
                 bulk: (false, 1), context: context, policies: policies)
-            return Self.commit([step], bulkId: nil, into: &working, now: now, context: context)
+            let result = Self.commit([step], bulkId: nil, into: &working, now: now, context: context)
+            if let idempotencyKey, case .success(let records) = result {
+                working.store(
+                    IdempotentResult(requestSHA256: requestSHA256, response: records[0].json), key: idempotencyKey)
+            }
+            return result
         }
         return try outcome.get()[0]
+    }
+
+    /// What makes two calls "the same" for an idempotency key.
+    static func callFingerprint(
+        action: RouteAction, routeId: String, expectedState: RouteState?, context: CallContext
+    ) -> String {
+        JSON.object([
+            "action": .string(action.rawValue), "route_id": .string(routeId),
+            "expected_state": expectedState.map { .string($0.rawValue) } ?? .null,
+            "actor": context.actor.recordJSON, "operator_input": context.input.json,
+        ]).canonicalSHA256
     }
 
     /// Moves every listed route to `state` in one transaction with one clock reading: all or nothing.
