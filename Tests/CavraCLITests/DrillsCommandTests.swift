@@ -97,6 +97,37 @@ struct DrillsCommandTests {
         }
     }
 
+    @Test("bulk moves every matching route at once, and refuses a bulk resolve")
+    func bulk() throws {
+        let directory = try plannedStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let filters = ["--schedule-id", "search_fallback_biweekly", "--owner", "release-governance"]
+        let resolve = try cavra(
+            ["drills", "bulk", "--to", "resolved", "--external-ref", "CHG-9"] + filters + Self.commander, cwd: directory
+        )
+        #expect(resolve.status == 3)
+        #expect(resolve.stderr.contains("one at a time"))
+        let run = try cavra(
+            ["drills", "bulk", "--to", "acknowledged", "--json"] + filters + Self.commander, cwd: directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = try #require(try JSON.parse(run.stdout).arrayValue)
+        #expect(records.count == 2)
+        #expect(Set(records.compactMap { $0["bulk_id"]?.stringValue }).count == 1)
+        #expect(records.allSatisfy { $0["decision"]?["request"]?["context"]?["bulk"] == true })
+    }
+
+    @Test("a store that cannot be opened: exit 10")
+    func storeError() throws {
+        try withTemporaryDirectory { directory in
+            try FileManager.default.copyItem(at: repositoryPolicy, to: directory.appendingPathComponent("policy"))
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent("not-a-file.sqlite"), withIntermediateDirectories: true)
+            let run = try cavra(["drills", "routes", "--store", "not-a-file.sqlite"] + Self.commander, cwd: directory)
+            #expect(run.status == 10)
+            #expect(run.stderr.contains("not-a-file.sqlite"))
+        }
+    }
+
     @Test("an unverified planner cannot plan production: exit 3")
     func productionNeedsAVerifiedPlanner() throws {
         try withTemporaryDirectory { directory in
