@@ -113,7 +113,7 @@ extension DrillService {
             }
             var request = PolicyRequest(action: action)
             request.actor = actor.policyAttributes
-            request.route = RouteFacts.attributes(of: view.route, state: view.state, current: view.current, now: now)
+            request.route = view.route.policyAttributes(state: view.state, current: view.current, now: now)
             request.context.now = now.unixSeconds
             request.context.channel = channel
             let decision = policy.evaluate(request, trace: false)

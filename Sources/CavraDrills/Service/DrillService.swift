@@ -194,7 +194,7 @@ public struct DrillService: Sendable {
         }
         var request = PolicyRequest(action: action.policyAction)
         request.actor = context.actor.policyAttributes
-        request.route = RouteFacts.attributes(of: route, state: state, current: true, now: now)
+        request.route = route.policyAttributes(state: state, current: true, now: now)
         request.context.now = now.unixSeconds
         request.context.channel = context.channel
         request.context.bulk = bulk.0
@@ -336,30 +336,5 @@ public struct DrillService: Sendable {
         } catch {
             throw .store(detail: "the store cannot be written: \(error)")
         }
-    }
-}
-
-/// A route as the policy and the route list see it at `now`.
-public enum RouteFacts {
-    public static func attributes(of route: Route, state: RouteState, current: Bool, now: Timestamp)
-        -> PolicyRequest.RouteAttributes
-    {
-        var attributes = PolicyRequest.RouteAttributes()
-        attributes.id = route.routeId
-        attributes.scheduleId = route.scheduleId
-        attributes.planId = route.planId
-        attributes.provider = route.provider
-        attributes.owner = route.owner
-        attributes.escalationOwner = route.escalationOwner
-        attributes.environment = route.environment
-        attributes.service = route.service
-        attributes.severity = route.severity
-        attributes.state = state
-        attributes.category = route.category
-        attributes.age = Planner.ageSeconds(route: route, now: now)
-        attributes.slo = route.sloSeconds
-        attributes.breached = Planner.isBreached(route: route, state: state, current: current, now: now)
-        attributes.tags = route.tags
-        return attributes
     }
 }
