@@ -65,7 +65,11 @@ let package = Package(
         .testTarget(name: "CavraPolicyTests", dependencies: ["CavraPolicy", "CavraJSON"]),
         .testTarget(
             name: "CavraDrillsTests", dependencies: ["CavraDrills", "CavraPolicy", "CavraJSON"], exclude: ["Fixtures"]),
-        .testTarget(name: "CavraStoreTests", dependencies: ["CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON"]),
+        .testTarget(
+            name: "CavraStoreTests",
+            dependencies: [
+                "CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "CavraIdentityTests",
             dependencies: [

@@ -1,0 +1,63 @@
+// The SQLite file itself: durability settings, migrations, and the sample data set planned through the service.
+
+import CavraDrills
+import CavraJSON
+import CavraPolicy
+import CavraStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct SQLiteStoreTests {
+    @Test func theFileIsInWALModeWithFullSynchronousWrites() throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        let queue = try DatabaseQueue(path: fixture.store.path)
+        let mode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let tables = try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        }
+        #expect(tables.contains("records") && tables.contains("refusals") && tables.contains("plans"))
+    }
+
+    @Test func aStoreWithANewerSchemaIsRefused() throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        let queue = try DatabaseQueue(path: fixture.store.path)
+        try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')") }
+        do {
+            _ = try SQLiteDrillStore(path: fixture.store.path)
+            Issue.record("a store with an unknown migration was opened")
+        } catch let error as StoreError {
+            #expect(error.description.contains("newer schema"))
+        }
+    }
+
+    @Test func theSampleDataTellsItsStoryAtAnyTime() async throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        // A week after the reference time, shifted by a week, the data say exactly what they say at it.
+        fixture.clock.advance(seconds: 7 * 86_400)
+        let samples = try SampleData.load(now: fixture.clock.now)
+        #expect(samples.count == 3)
+        var plans: [String: CavraDrills.Plan] = [:]
+        for sample in samples {
+            let result = try await fixture.service.plan(
+                schedule: sample.schedule, history: sample.history, force: false,
+                context: ServiceFixture.context(ServiceFixture.planner))
+            plans[result.plan.scheduleId] = result.plan
+        }
+        let checkout = try #require(plans["checkout_fallback_monthly"])
+        #expect(checkout.alertLevel == .critical)
+        #expect(checkout.routes.filter { $0.category == .deliver }.map(\.provider).sorted() == ["slack", "teams"])
+        #expect(checkout.routes.contains { $0.category == .maintenanceWindow && $0.provider == "webhook" })
+        #expect(checkout.routes.filter { $0.category == .ownerCalendar }.count == 3)
+        let search = try #require(plans["search_fallback_biweekly"])
+        #expect(search.alertLevel == .warning)
+        #expect(search.routes.first { $0.owner == "search-oncall" && $0.provider == "slack" }?.sloSeconds == 900)
+        let ledger = try #require(plans["ledger_fallback_monthly"])
+        #expect(ledger.alertLevel == .critical)
+        #expect(ledger.routes.contains { $0.category == .maintenanceWindow && $0.owner == "finance-platform" })
+    }
+}
