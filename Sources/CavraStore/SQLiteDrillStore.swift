@@ -66,6 +66,12 @@ public final class SQLiteDrillStore: DrillStore {
                         key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, response TEXT NOT NULL);
                     """)
         }
+        migrator.registerMigration("v2-policies") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE policies (sha256 TEXT PRIMARY KEY, document TEXT NOT NULL);
+                    """)
+        }
         return migrator
     }
 
@@ -177,6 +183,16 @@ public final class SQLiteDrillStore: DrillStore {
                     event.kind, event.scheduleId, event.provider, event.at.milliseconds, event.payload.serialized(),
                 ])
         }
+        for snapshot in working.policySnapshots {
+            var document = snapshot.json
+            if case .object(var object) = document {
+                object["sha256"] = .string(snapshot.sha256)
+                document = .object(object)
+            }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO policies (sha256, document) VALUES (?, ?)",
+                arguments: [snapshot.sha256, document.serialized()])
+        }
         if let (key, result) = working.storedResult {
             try db.execute(
                 sql: "INSERT INTO idempotency (key, request_sha256, response) VALUES (?, ?, ?)",
@@ -278,6 +294,22 @@ public final class SQLiteDrillStore: DrillStore {
     public func schedules() async throws -> [StoredSchedule] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM schedules ORDER BY schedule_id").map(Self.schedule)
+        }
+    }
+
+    public func policy(sha256: String) async throws -> PolicySnapshot? {
+        try await pool.read { db in
+            guard
+                let text = try String.fetchOne(
+                    db, sql: "SELECT document FROM policies WHERE sha256 = ?", arguments: [sha256])
+            else { return nil }
+            let json = try JSON.parse(text)
+            return PolicySnapshot(
+                sha256: sha256, id: json["id"]?.stringValue ?? "", version: json["version"]?.stringValue,
+                kind: json["kind"]?.stringValue ?? "file",
+                files: (json["files"]?.arrayValue ?? []).map {
+                    ($0["path"]?.stringValue ?? "", $0["text"]?.stringValue ?? "")
+                })
         }
     }
 

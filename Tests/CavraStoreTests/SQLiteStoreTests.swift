@@ -61,3 +61,24 @@ import Testing
         #expect(ledger.routes.contains { $0.category == .maintenanceWindow && $0.owner == "finance-platform" })
     }
 }
+
+@Suite struct PolicySnapshotTests {
+    @Test func everyDecidingPolicyIsKeptWithItsText() async throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.planProduction()
+        let record = try await fixture.service.act(
+            .acknowledge, on: RouteTarget(scheduleId: "go_backend_checkout_fallback_monthly", provider: "teams"),
+            context: ServiceFixture.context(ServiceFixture.commander))
+        let sha = try #require(record.json["decision"]?["policy"]?["sha256"]?.stringValue)
+        let snapshot = try #require(try await fixture.store.policy(sha256: sha))
+        #expect(snapshot.id == "rollback-drills")
+        #expect(snapshot.kind == "directory")
+        // The text kept reproduces the hash the decision names (policy-language.md §6).
+        let source = PolicySource(
+            kind: .directory, path: "policy",
+            files: snapshot.files.map { PolicyFile(name: $0.path, displayPath: $0.path, bytes: Array($0.text.utf8)) })
+        #expect(source.sha256 == sha)
+        #expect(try await fixture.store.policy(sha256: String(repeating: "0", count: 64)) == nil)
+    }
+}

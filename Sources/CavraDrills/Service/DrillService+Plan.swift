@@ -26,6 +26,7 @@ extension DrillService {
         let chain = "schedule:\(schedule.scheduleId)"
         let scope = LockScope(scheduleIds: [schedule.scheduleId], exclusiveSchedules: true, chains: [chain])
         let outcome = try await write(scope) { (working: inout WorkingSet) throws(ServiceError) in
+            working.keep(policies: policies)
             let existing = working.plans[planId]
             var result = Planner.plan(schedule: schedule, history: history, now: now, force: force, existing: existing)
             let request = Self.planRequest(

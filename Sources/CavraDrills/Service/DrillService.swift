@@ -79,7 +79,8 @@ public struct DrillService: Sendable {
             let step = try Self.check(
                 action, routeId: route.routeId, expectedState: expectedState, in: working, now: now,
                 bulk: (false, 1), context: context, policies: policies)
-            let result = Self.commit([step], bulkId: nil, into: &working, now: now, context: context)
+            let result = Self.commit(
+                [step], bulkId: nil, into: &working, now: now, context: context, policies: policies)
             if let idempotencyKey, case .success(let records) = result {
                 working.store(
                     IdempotentResult(requestSHA256: requestSHA256, response: records[0].json), key: idempotencyKey)
@@ -132,7 +133,8 @@ public struct DrillService: Sendable {
                         action, routeId: id, expectedState: nil, in: working, now: now, bulk: (true, ids.count),
                         context: context, policies: policies))
             }
-            return Self.commit(steps, bulkId: Self.bulkId(steps), into: &working, now: now, context: context)
+            return Self.commit(
+                steps, bulkId: Self.bulkId(steps), into: &working, now: now, context: context, policies: policies)
         }
         return try outcome.get()
     }
@@ -214,8 +216,10 @@ public struct DrillService: Sendable {
 
     /// Step 5: all records, or — when any step was refused — only the refusals, and the first refusal returned.
     static func commit(
-        _ steps: [CheckedStep], bulkId: String?, into working: inout WorkingSet, now: Timestamp, context: CallContext
+        _ steps: [CheckedStep], bulkId: String?, into working: inout WorkingSet, now: Timestamp, context: CallContext,
+        policies: PolicySet
     ) -> Result<[ChainedEvidence], ServiceError> {
+        working.keep(policies: policies)
         if let refused = steps.first(where: { $0.refusal != nil }) {
             for step in steps where step.refusal != nil {
                 let entry = refusalEntry(
@@ -336,5 +340,13 @@ public struct DrillService: Sendable {
         } catch {
             throw .store(detail: "the store cannot be written: \(error)")
         }
+    }
+}
+
+extension WorkingSet {
+    /// Keeps the enforced and the shadow policy with what the call appends.
+    mutating func keep(policies: PolicySet) {
+        keep(PolicySnapshot(policies.enforced))
+        if let shadow = policies.shadow { keep(PolicySnapshot(shadow)) }
     }
 }

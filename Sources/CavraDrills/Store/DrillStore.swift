@@ -61,6 +61,42 @@ public struct HistoryEvent: Sendable, Equatable {
     }
 }
 
+/// A policy's text as it was when it decided: what an audit package embeds and a replay evaluates again.
+public struct PolicySnapshot: Sendable, Equatable {
+    public var sha256: String
+    public var id: String
+    public var version: String?
+    /// `file` or `directory` (policy-language.md §6: how `sha256` was computed).
+    public var kind: String
+    public var files: [(path: String, text: String)]
+
+    public init(sha256: String, id: String, version: String?, kind: String, files: [(path: String, text: String)]) {
+        self.sha256 = sha256
+        self.id = id
+        self.version = version
+        self.kind = kind
+        self.files = files
+    }
+
+    public init(_ policy: CompiledPolicy) {
+        self.init(
+            sha256: policy.sha256, id: policy.id, version: policy.version, kind: policy.source.kind.rawValue,
+            files: policy.source.files.map { ($0.name, String(decoding: $0.bytes, as: UTF8.self)) })
+    }
+
+    /// `{id, version, kind, files: [{path, text}]}` (architecture.md §7).
+    public var json: JSON {
+        [
+            "id": .string(id), "version": version.map(JSON.string) ?? .null, "kind": .string(kind),
+            "files": .array(files.map { ["path": .string($0.path), "text": .string($0.text)] }),
+        ]
+    }
+
+    public static func == (lhs: PolicySnapshot, rhs: PolicySnapshot) -> Bool {
+        lhs.json == rhs.json && lhs.sha256 == rhs.sha256
+    }
+}
+
 /// A stored answer to an idempotent call: the same key and request give it back unchanged.
 public struct IdempotentResult: Sendable, Equatable {
     public var requestSHA256: String
@@ -90,6 +126,8 @@ public struct WorkingSet: Sendable {
     public private(set) var refusals: [(chain: String, entry: ChainedEvidence)] = []
     public private(set) var events: [HistoryEvent] = []
     public private(set) var storedResult: (key: String, result: IdempotentResult)?
+    /// The policies that decided what this call appends, kept so an audit package can embed them.
+    public private(set) var policySnapshots: [PolicySnapshot] = []
 
     public init(
         schedules: [String: StoredSchedule] = [:], plans: [String: Plan] = [:], routeHeads: [String: ChainHead] = [:],
@@ -126,6 +164,10 @@ public struct WorkingSet: Sendable {
     }
 
     public mutating func append(_ event: HistoryEvent) { events.append(event) }
+
+    public mutating func keep(_ snapshot: PolicySnapshot) {
+        if !policySnapshots.contains(where: { $0.sha256 == snapshot.sha256 }) { policySnapshots.append(snapshot) }
+    }
 
     public mutating func store(_ result: IdempotentResult, key: String) { storedResult = (key, result) }
 
@@ -183,6 +225,9 @@ public protocol DrillStore: Sendable {
         -> [HistoryEvent]
 
     func schedules() async throws -> [StoredSchedule]
+
+    /// A policy that decided a stored record or entry, by its sha256.
+    func policy(sha256: String) async throws -> PolicySnapshot?
 
     /// Whether a server with OIDC configured ever opened this store (architecture.md §9).
     func isOIDCStore() async throws -> Bool
