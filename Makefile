@@ -38,9 +38,11 @@ fuzz: deps
 	Fuzz/.build/release/CavraFuzz .build-fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		-artifact_prefix=.build-fuzz/artifacts/
 
+# The release build is part of the test: an optimiser crash must not reach a user.
 test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	$(SWIFT) build -c release --scratch-path .build-release
 
 clean:
 	rm -rf .build

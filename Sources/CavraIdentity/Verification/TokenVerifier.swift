@@ -50,34 +50,51 @@ public struct TokenVerifier: Sendable {
     private func verificationKey(
         for header: JSONObject, algorithm: SigningAlgorithm
     ) throws(IdentityError) -> VerificationKey {
-        let kind = algorithm.keyKind
-        guard let kidValue = header["kid"] else {
-            let candidates = configuration.keys.keys.filter { $0.kind == kind }
-            guard candidates.count == 1, let key = candidates.first else {
-                throw IdentityError(
-                    candidates.isEmpty
-                        ? "token has no key id (`kid`) and the key set holds no \(kind.noun) for \(algorithm.rawValue)"
-                        : "token has no key id (`kid`) and the key set holds \(candidates.count) \(kind.noun)s; "
-                            + "the token must name its key with `kid`")
-            }
-            try checkPinnedAlgorithm(of: key, algorithm: algorithm)
-            return key
+        let key: VerificationKey
+        if let kidValue = header["kid"] {
+            key = try namedKey(kidValue, algorithm: algorithm)
+        } else {
+            key = try onlyKey(for: algorithm)
         }
+        try checkPinnedAlgorithm(of: key, algorithm: algorithm)
+        return key
+    }
+
+    /// Without `kid`: the only key of the algorithm's type.
+    private func onlyKey(for algorithm: SigningAlgorithm) throws(IdentityError) -> VerificationKey {
+        let kind = algorithm.keyKind
+        let candidates = configuration.keys.keys.filter { $0.kind == kind }
+        if candidates.count == 1 { return candidates[0] }
+        if candidates.isEmpty {
+            throw IdentityError(
+                "token has no key id (`kid`) and the key set holds no \(kind.noun) for \(algorithm.rawValue)")
+        }
+        throw IdentityError(
+            "token has no key id (`kid`) and the key set holds \(candidates.count) \(kind.noun)s; "
+                + "the token must name its key with `kid`")
+    }
+
+    /// With `kid`: that key, of the algorithm's type.
+    // Swift 6.3.1's optimiser crashes on this function ("Found ownership error" in CopyPropagation), so it is
+    // left unoptimised; it runs once per token.
+    @_optimize(none)
+    private func namedKey(_ kidValue: JSON, algorithm: SigningAlgorithm) throws(IdentityError) -> VerificationKey {
         guard let kid = kidValue.stringValue else {
             throw IdentityError("token header `kid` must be a string, found \(kidValue.typeName)")
         }
-        guard let key = configuration.keys.keys.first(where: { $0.id == kid }) else {
+        guard let index = configuration.keys.keys.firstIndex(where: { $0.id == kid }) else {
             if let reason = configuration.keys.unusableKeys[kid] {
                 throw IdentityError("token names key \(quoted(kid)), which cannot verify tokens: \(reason)")
             }
             throw IdentityError("token signed with unknown key id \(quoted(kid))")
         }
-        guard key.kind == kind else {
+        let key = configuration.keys.keys[index]
+        let kind = algorithm.keyKind
+        if key.kind != kind {
             throw IdentityError(
                 "token algorithm \(algorithm.rawValue) needs \(kind.phrase), but key \(quoted(kid)) is \(key.kind.phrase)"
             )
         }
-        try checkPinnedAlgorithm(of: key, algorithm: algorithm)
         return key
     }
 

@@ -63,11 +63,52 @@ public struct Decision: Sendable {
     public let obligations: [ObligationEntry]
     public let reasons: [String]
     public let errors: [RuleError]
-    public let trace: Trace?
+    let rawTrace: RawTrace?
+
+    init(
+        policy: CompiledPolicy, action: PolicyAction, allow: Bool, determining: [Int], obligations: [ObligationEntry],
+        reasons: [String], errors: [RuleError], rawTrace: RawTrace?
+    ) {
+        self.policy = policy
+        self.action = action
+        self.allow = allow
+        self.determining = determining
+        self.obligations = obligations
+        self.reasons = reasons
+        self.errors = errors
+        self.rawTrace = rawTrace
+    }
+
+    /// The trace of §6, when the evaluation recorded one.
+    public var trace: Trace? {
+        guard let rawTrace else { return nil }
+        return Trace(
+            roles: rawTrace.roles.entries,
+            rules: rawTrace.rules.map { traced in
+                Trace.RuleEntry(
+                    rule: traced.rule, principal: traced.principal, conditions: rawTrace.conditions[traced.conditions],
+                    outcome: traced.outcome)
+            })
+    }
 
     /// False under a `mode shadow` policy: the decision is recorded, never enforced.
     public var enforced: Bool { !policy.shadow }
 
     public var determiningIds: [String] { determining.map { policy.rules[$0].id } }
     public var obligationNames: [String] { obligations.map(\.obligation.rawValue) }
+}
+
+/// What an evaluation recorded for its trace, in the cheapest form: rule indices, condition ranges, role states.
+struct RawTrace: Sendable {
+    struct TracedRule: Sendable {
+        var rule: Int
+        var principal: Bool?
+        /// A range of `conditions`, so that appending never copies the array.
+        var conditions: Range<Int>
+        var outcome: RuleOutcome
+    }
+
+    var rules: [TracedRule]
+    var conditions: [Trace.ConditionEntry]
+    var roles: ExpressionContext.RoleSnapshot
 }

@@ -56,21 +56,12 @@ struct Evaluation {
     private var errors: [RuleError] = []
     /// Obligations met so far, as (obligation, rule index).
     private var obligations: [MetObligation] = []
-    private var ruleTrace: [TracedRule] = []
+    private var ruleTrace: [RawTrace.TracedRule] = []
     private var conditionTrace: [Trace.ConditionEntry] = []
 
     private struct MetObligation {
         var obligation: Obligation
         var rule: Int
-    }
-
-    /// A rule's trace while evaluating: its conditions are a range of `conditionTrace`, sliced at the end, so
-    /// that appending never copies the array.
-    private struct TracedRule {
-        var rule: Int
-        var principal: Bool?
-        var conditions: Range<Int>
-        var outcome: RuleOutcome
     }
 
     init(policy: CompiledPolicy, expressions: ExpressionContext, tracing: Bool) {
@@ -104,7 +95,7 @@ struct Evaluation {
         }
         if tracing {
             ruleTrace.append(
-                TracedRule(
+                RawTrace.TracedRule(
                     rule: index, principal: principal, conditions: conditionStart..<conditionTrace.count,
                     outcome: outcome))
         }
@@ -198,17 +189,12 @@ struct Evaluation {
                 if !rules.isEmpty { grouped.append(ObligationEntry(obligation: obligation, rules: rules)) }
             }
         }
-        let trace: Trace? =
+        // The trace is kept raw; `Decision.trace` builds its public form only when someone reads it.
+        let raw: RawTrace? =
             tracing
-            ? Trace(
-                roles: expressions.roleTrace(),
-                rules: ruleTrace.map { traced in
-                    Trace.RuleEntry(
-                        rule: traced.rule, principal: traced.principal, conditions: conditionTrace[traced.conditions],
-                        outcome: traced.outcome)
-                }) : nil
+            ? RawTrace(rules: ruleTrace, conditions: conditionTrace, roles: expressions.roleSnapshot()) : nil
         return Decision(
             policy: policy, action: expressions.request.action, allow: allow, determining: determining,
-            obligations: grouped, reasons: reasons, errors: errors, trace: trace)
+            obligations: grouped, reasons: reasons, errors: errors, rawTrace: raw)
     }
 }

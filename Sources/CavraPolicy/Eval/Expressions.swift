@@ -56,13 +56,22 @@ struct ExpressionContext {
         roleStates = RoleStates(count: roles.count)
     }
 
-    func roleTrace() -> [Trace.RoleEntry] {
-        (0..<roles.count).compactMap { index in
-            switch roleStates[index] {
-            case .unknown: nil
-            case .held: Trace.RoleEntry(role: index, value: true)
-            case .notHeld: Trace.RoleEntry(role: index, value: false)
-            case .failed: Trace.RoleEntry(role: index, value: nil, error: roleFailures[index]?.message)
+    /// The roles' states as evaluated so far, for a trace read later.
+    func roleSnapshot() -> RoleSnapshot { RoleSnapshot(count: roles.count, states: roleStates, failures: roleFailures) }
+
+    struct RoleSnapshot: Sendable {
+        var count: Int
+        var states: RoleStates
+        var failures: [Int: EvalFailure]
+
+        var entries: [Trace.RoleEntry] {
+            (0..<count).compactMap { index in
+                switch states[index] {
+                case .unknown: nil
+                case .held: Trace.RoleEntry(role: index, value: true)
+                case .notHeld: Trace.RoleEntry(role: index, value: false)
+                case .failed: Trace.RoleEntry(role: index, value: nil, error: failures[index]?.message)
+                }
             }
         }
     }
