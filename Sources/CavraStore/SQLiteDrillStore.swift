@@ -24,13 +24,14 @@ public final class SQLiteDrillStore: DrillStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            try pool.write { db in
-                if try Self.migrator.hasBeenSuperseded(db) {
-                    throw StoreError(
-                        "the store `\(path)` has a newer schema than this cavra understands; upgrade cavra")
-                }
+            // Read first: a reader must not wait behind a running writer just to learn the schema is current.
+            let (superseded, complete) = try pool.read { db in
+                (try Self.migrator.hasBeenSuperseded(db), try Self.migrator.hasCompletedMigrations(db))
             }
-            try Self.migrator.migrate(pool)
+            if superseded {
+                throw StoreError("the store `\(path)` has a newer schema than this cavra understands; upgrade cavra")
+            }
+            if !complete { try Self.migrator.migrate(pool) }
         } catch let error as StoreError {
             throw error
         } catch {

@@ -99,6 +99,15 @@ extension DrillsCommand {
         @Option(name: .customLong("external-ref"), help: "A change or incident reference.") var externalRef = ""
         @OptionGroup var options: DrillsOptions
 
+        func validate() throws {
+            let filtered =
+                [filters.scheduleId, filters.provider, filters.owner].contains { $0 != nil }
+                || filters.state != nil || filters.category != nil || filters.breached != nil
+            if routes != nil && filtered {
+                throw ValidationError("give either --routes FILE or route filters, not both")
+            }
+        }
+
         func run() async throws {
             let store = try options.openStore()
             let policy = try options.loadPolicy()
@@ -175,7 +184,7 @@ enum RouteListJSON {
             zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
-        text += "\n\(list.items.count) of \(list.total) routes (offset \(list.offset))\n"
+        text += "\n\(list.items.count) of \(count(list.total, "route")) (offset \(list.offset))\n"
         return text
     }
 

@@ -33,8 +33,15 @@ struct DrillsOptions: ParsableArguments {
         store ?? ProcessInfo.processInfo.environment["CAVRA_DATABASE_URL"] ?? ".cavra/cavra.sqlite"
     }
 
-    func openStore() throws -> SQLiteDrillStore {
+    /// Opens the store; only `create` (a plan call) may bring a new store file into being, so a mistyped
+    /// `--store` on a read or an action is an error rather than a new empty store.
+    func openStore(create: Bool = false) throws -> SQLiteDrillStore {
         let location = storeLocation
+        if !create && !FileManager.default.fileExists(atPath: location) {
+            printError(
+                "error: no store at `\(location)`; plan a schedule first (`cavra drills plan`) or name it with --store")
+            throw CavraExit.badInput
+        }
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
             printError("error: PostgreSQL stores are not supported by this release; use a SQLite file path")
             throw CavraExit.badInput
@@ -48,7 +55,20 @@ struct DrillsOptions: ParsableArguments {
     }
 
     func loadPolicy() throws -> CompiledPolicy {
-        try validPolicy(at: policy)
+        let compiled = try validPolicy(at: policy)
+        if compiled.shadow {
+            printError(
+                "error: `\(policy)` says `mode shadow`: a shadow policy is evaluated beside the enforced one, never enforced"
+            )
+            throw CavraExit.badInput
+        }
+        return compiled
+    }
+
+    func validate() throws {
+        if token != nil && (actorName != nil || groups != nil) {
+            throw ValidationError("give either --token or --as [--groups], not both")
+        }
     }
 
     func service(store: SQLiteDrillStore, policy: CompiledPolicy) -> DrillService {

@@ -110,6 +110,13 @@ public struct DrillService: Sendable {
                 field: "to", detail: "a bulk action moves routes to acknowledged, escalated, resolved or dismissed")
         }
         let ids = Array(Set(routeIds)).sorted()
+        if ids.count != routeIds.count {
+            let repeated = Dictionary(grouping: routeIds, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
+            throw .conflict(
+                code: "duplicate_route",
+                detail: "a bulk action names a route once; repeated: \(repeated.joined(separator: ", "))",
+                currentState: nil, candidates: [])
+        }
         guard (1...Self.bulkLimit).contains(ids.count) else {
             throw .badInput(
                 field: "routes", detail: "a bulk action takes 1 to \(Self.bulkLimit) routes, not \(ids.count)")
@@ -192,7 +199,9 @@ public struct DrillService: Sendable {
             let reason =
                 state.allowedTransitions.isEmpty
                 ? "\(state.rawValue) is final" : "\(state.rawValue) cannot become \(action.targetState.rawValue)"
-            throw .conflict(code: "invalid_transition", detail: reason, currentState: state, candidates: [])
+            throw .conflict(
+                code: "invalid_transition", detail: "route `\(routeId)`: \(reason)", currentState: state, candidates: []
+            )
         }
         var request = PolicyRequest(action: action.policyAction)
         request.actor = context.actor.policyAttributes
@@ -220,7 +229,9 @@ public struct DrillService: Sendable {
         policies: PolicySet
     ) -> Result<[ChainedEvidence], ServiceError> {
         working.keep(policies: policies)
-        if let refused = steps.first(where: { $0.refusal != nil }) {
+        // §5's order: a deny (403) answers before an unmet obligation (422).
+        let denied = steps.first { if case .forbidden = $0.refusal { true } else { false } }
+        if let refused = denied ?? steps.first(where: { $0.refusal != nil }) {
             for step in steps where step.refusal != nil {
                 let entry = refusalEntry(
                     chain: routeChain(step.route.routeId), routeId: step.route.routeId,

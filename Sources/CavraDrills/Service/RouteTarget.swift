@@ -24,7 +24,13 @@ public struct RouteTarget: Sendable, Equatable {
         }
         if let routeId {
             for plan in ofSchedule {
-                if let route = plan.routes.first(where: { $0.routeId == routeId }) { return (plan, route) }
+                // A provider or owner given beside the id must agree with it.
+                if let route = plan.routes.first(where: { $0.routeId == routeId }),
+                    provider.map({ route.provider.lowercased() == $0.lowercased() }) ?? true,
+                    owner.map({ route.owner.lowercased() == $0.lowercased() }) ?? true
+                {
+                    return (plan, route)
+                }
             }
             throw .notFound(code: "no_matching_route", detail: "schedule `\(scheduleId)` has no route `\(routeId)`")
         }
