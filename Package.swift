@@ -34,7 +34,7 @@ let package = Package(
         ),
         .target(
             name: "CavraDrills",
-            dependencies: ["CavraPolicy", "CavraJSON"],
+            dependencies: ["CavraPolicy", "CavraJSON", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Resources/sample")]
         ),
         .target(

@@ -8,7 +8,9 @@ struct Cavra: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cavra",
         abstract: "The runtime authority for rollback-drill notification routes.",
-        subcommands: [PolicyCommand.self, DrillsCommand.self, IdentityCommand.self, TokenCommand.self])
+        subcommands: [
+            PolicyCommand.self, DrillsCommand.self, AuditCommand.self, IdentityCommand.self, TokenCommand.self,
+        ])
 
     static func main() async {
         do {
