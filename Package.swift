@@ -68,7 +68,8 @@ let package = Package(
         .testTarget(
             name: "CavraStoreTests",
             dependencies: [
-                "CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON", .product(name: "GRDB", package: "GRDB.swift"),
+                "CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON", "cavra",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CavraIdentityTests",

@@ -1,5 +1,5 @@
-// `cavra audit export` and `cavra audit verify` end to end, run as the built binary. Enabled once the binary has
-// the `audit` command; and the Python verifier of docs/audit-packages.md run against an exported package.
+// `cavra audit export` and `cavra audit verify` end to end, run as the built binary; and the Python verifier of
+// docs/audit-packages.md run against an exported package.
 
 import CavraDrills
 import CavraJSON
@@ -23,14 +23,6 @@ enum AuditCLI {
         return directories.map { $0.appendingPathComponent("cavra") }.first {
             FileManager.default.isExecutableFile(atPath: $0.path)
         }
-    }()
-
-    /// Whether the built binary has `cavra audit`.
-    static let available: Bool = {
-        guard let executable else { return false }
-        // An unknown subcommand's `--help` prints the root's help and exits 0 too.
-        let help = try? run(executable, ["audit", "--help"], cwd: FileManager.default.temporaryDirectory)
-        return help?.status == 0 && help?.stdout.contains("USAGE: cavra audit") == true
     }()
 
     /// `python3` on the PATH.
@@ -82,7 +74,7 @@ enum AuditCLI {
     }
 }
 
-@Suite(.enabled(if: AuditCLI.available, "the built cavra has no `audit` command yet"))
+@Suite
 struct AuditPackageCLITests {
     static let staging = ServiceFixture.repositoryRoot.appendingPathComponent(
         "Sources/CavraDrills/Resources/sample/schedule-search-staging.json")
@@ -222,7 +214,7 @@ struct AuditPackageCLITests {
     }
 }
 
-@Suite(.enabled(if: AuditCLI.python != nil, "python3 is not installed"))
+@Suite
 struct AuditPackagePythonVerifierTests {
     /// The ```python block of docs/audit-packages.md.
     static func documentedVerifier() throws -> String {
