@@ -67,6 +67,12 @@ public final class SQLiteDrillStore: DrillStore {
                         key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, response TEXT NOT NULL);
                     """)
         }
+        migrator.registerMigration("v3-audit-packages") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_packages (audit_id TEXT PRIMARY KEY, document TEXT NOT NULL);
+                    """)
+        }
         migrator.registerMigration("v2-policies") { db in
             try db.execute(
                 sql: """
@@ -194,6 +200,11 @@ public final class SQLiteDrillStore: DrillStore {
                 sql: "INSERT OR IGNORE INTO policies (sha256, document) VALUES (?, ?)",
                 arguments: [snapshot.sha256, document.serialized()])
         }
+        for (auditId, package) in working.auditPackages {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO audit_packages (audit_id, document) VALUES (?, ?)",
+                arguments: [auditId, package.serialized()])
+        }
         if let (key, result) = working.storedResult {
             try db.execute(
                 sql: "INSERT INTO idempotency (key, request_sha256, response) VALUES (?, ?, ?)",
@@ -311,6 +322,13 @@ public final class SQLiteDrillStore: DrillStore {
                 files: (json["files"]?.arrayValue ?? []).map {
                     ($0["path"]?.stringValue ?? "", $0["text"]?.stringValue ?? "")
                 })
+        }
+    }
+
+    public func auditPackage(auditId: String) async throws -> JSON? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT document FROM audit_packages WHERE audit_id = ?", arguments: [auditId])
+                .map { try JSON.parse($0) }
         }
     }
 

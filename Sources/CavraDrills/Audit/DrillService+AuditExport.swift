@@ -96,24 +96,32 @@ extension DrillService {
         let package = AuditPackage.seal(body, signingKey: signingKey)
         let scheduleIds = Set(exported.map(\.route.scheduleId))
         let providers = Set(exported.map(\.route.provider))
+        // The package is kept in full by its id; the history feed carries a summary.
+        let auditId = package["audit_id"]?.stringValue ?? ""
+        var summary = JSONObject()
+        for key in [
+            "audit_id", "generated_at", "generated_by", "filters", "route_count", "withheld_route_count",
+            "acknowledgement_count", "breached_count", "alert_level",
+        ] {
+            summary[key] = package[key]
+        }
         let event = HistoryEvent(
             kind: AuditPackage.historyKind,
             scheduleId: scheduleIds.count == 1 ? scheduleIds.first! : filter.scheduleId ?? "",
-            provider: providers.count == 1 ? providers.first! : filter.provider, at: now, payload: package)
-        try await write(LockScope()) { (working: inout WorkingSet) throws(ServiceError) in working.append(event) }
+            provider: providers.count == 1 ? providers.first! : filter.provider, at: now, payload: .object(summary))
+        try await write(LockScope()) { (working: inout WorkingSet) throws(ServiceError) in
+            working.keep(auditPackage: package, auditId: auditId)
+            working.append(event)
+        }
         return package
     }
 
     /// A stored package by its `audit_id`; nil when there is none.
     public func storedAuditPackage(auditId: String) async throws(ServiceError) -> JSON? {
-        var offset = 0
-        while true {
-            let events = try await history(kind: AuditPackage.historyKind, limit: 500, offset: offset)
-            if let event = events.first(where: { $0.payload["audit_id"]?.stringValue == auditId }) {
-                return event.payload
-            }
-            if events.count < 500 { return nil }
-            offset += 500
+        do {
+            return try await store.auditPackage(auditId: auditId)
+        } catch {
+            throw .store(detail: "the store cannot be read: \(error)")
         }
     }
 

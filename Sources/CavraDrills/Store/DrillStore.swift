@@ -128,6 +128,8 @@ public struct WorkingSet: Sendable {
     public private(set) var storedResult: (key: String, result: IdempotentResult)?
     /// The policies that decided what this call appends, kept so an audit package can embed them.
     public private(set) var policySnapshots: [PolicySnapshot] = []
+    /// Audit packages to keep, by `audit_id`.
+    public private(set) var auditPackages: [(auditId: String, package: JSON)] = []
 
     public init(
         schedules: [String: StoredSchedule] = [:], plans: [String: Plan] = [:], routeHeads: [String: ChainHead] = [:],
@@ -164,6 +166,10 @@ public struct WorkingSet: Sendable {
     }
 
     public mutating func append(_ event: HistoryEvent) { events.append(event) }
+
+    public mutating func keep(auditPackage package: JSON, auditId: String) {
+        auditPackages.append((auditId, package))
+    }
 
     public mutating func keep(_ snapshot: PolicySnapshot) {
         if !policySnapshots.contains(where: { $0.sha256 == snapshot.sha256 }) { policySnapshots.append(snapshot) }
@@ -228,6 +234,9 @@ public protocol DrillStore: Sendable {
 
     /// A policy that decided a stored record or entry, by its sha256.
     func policy(sha256: String) async throws -> PolicySnapshot?
+
+    /// A stored audit package, by its `audit_id`.
+    func auditPackage(auditId: String) async throws -> JSON?
 
     /// Whether a server with OIDC configured ever opened this store (architecture.md §9).
     func isOIDCStore() async throws -> Bool
