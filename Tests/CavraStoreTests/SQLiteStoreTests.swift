@@ -82,3 +82,34 @@ import Testing
         #expect(try await fixture.store.policy(sha256: String(repeating: "0", count: 64)) == nil)
     }
 }
+
+@Suite struct SeedTests {
+    @Test func seedingPlansTheSamplesBackDatedSoSomeRoutesAreBreached() async throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        let persona = Actor(
+            id: "sample-ic@example.com", verified: true, issuer: "https://sample", subject: "ic",
+            groups: ["incident-commanders", "drill-planners"])
+        let policy = try #require(try fixtureSamplePolicy())
+        let plans = try await DrillService.seedSampleData(
+            store: fixture.store, policies: { PolicySet(enforced: policy) }, now: fixture.clock.now, actor: persona)
+        #expect(plans.count == 3)
+        let list = try await fixture.service.routes(
+            filter: RouteFilter(), limit: 500, offset: 0, actor: persona, channel: .sample)
+        let breached = list.items.filter(\.breached).map { "\($0.route.owner)/\($0.route.provider)" }.sorted()
+        #expect(breached.contains("release-governance/slack"))
+        #expect(!breached.contains("search-oncall/slack"))
+        #expect(
+            list.items.first { $0.route.owner == "search-oncall" && $0.route.provider == "slack" }?.state
+                == .acknowledged)
+        let events = try await fixture.store.history(scheduleId: nil, provider: nil, kind: nil, limit: 50, offset: 0)
+        #expect(events.filter { $0.kind == "plan_created" }.count == 3)
+        #expect(events.allSatisfy { $0.payload["channel"] == "sample" || $0.kind != "plan_created" })
+    }
+}
+
+private func fixtureSamplePolicy() throws -> CompiledPolicy? {
+    PolicyCompiler.compile(
+        try PolicySource.load(path: ServiceFixture.repositoryRoot.appendingPathComponent("policy").path)
+    ).policy
+}
