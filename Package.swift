@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "CavraStoreTests",
             dependencies: [
-                "CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON", "cavra",
+                "CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON", "CavraTesting", "cavra",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
@@ -79,8 +79,11 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]),
+        // Shared by the test targets that run the built `cavra`.
+        .target(name: "CavraTesting", path: "Tests/CavraTesting"),
         .testTarget(
-            name: "CavraCLITests", dependencies: ["CavraJSON", "CavraDrills", "CavraStore", "CavraPolicy", "cavra"]),
+            name: "CavraCLITests",
+            dependencies: ["CavraJSON", "CavraDrills", "CavraStore", "CavraPolicy", "CavraTesting", "cavra"]),
     ],
     swiftLanguageModes: [.v6]
 )

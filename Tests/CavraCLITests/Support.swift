@@ -1,5 +1,6 @@
 // Shared helpers of the CLI tests: finding the built `cavra`, running it, temporary directories and policy facts.
 
+import CavraTesting
 import Foundation
 import Testing
 
@@ -7,56 +8,12 @@ import Testing
 let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// The `cavra` executable of the build under test. SwiftPM puts the test bundle in the products directory, beside
-/// the executables; `CAVRA_EXECUTABLE` overrides the search.
-let cavraExecutable: URL = {
-    if let override = ProcessInfo.processInfo.environment["CAVRA_EXECUTABLE"], !override.isEmpty {
-        return URL(fileURLWithPath: override)
-    }
-    var directories: [URL] = []
-    for bundle in Bundle.allBundles + [Bundle.main] {
-        directories.append(bundle.bundleURL)
-        directories.append(bundle.bundleURL.deletingLastPathComponent())
-        if let executable = bundle.executableURL { directories.append(executable.deletingLastPathComponent()) }
-    }
-    if let first = CommandLine.arguments.first {
-        directories.append(URL(fileURLWithPath: first).deletingLastPathComponent())
-    }
-    directories.append(repositoryRoot.appendingPathComponent(".build/debug"))
-    for directory in directories {
-        let candidate = directory.appendingPathComponent("cavra")
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-            FileManager.default.isExecutableFile(atPath: candidate.path)
-        {
-            return candidate
-        }
-    }
-    return repositoryRoot.appendingPathComponent(".build/debug/cavra")
-}()
+/// The `cavra` executable of the build under test.
+let cavraExecutable: URL = builtCavra(repositoryRoot: repositoryRoot)
 
-struct CavraRun {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+typealias CavraRun = ProcessRun
 
-    /// The lines of stdout, without the final line break.
-    var stdoutLines: [String] { lines(stdout) }
-    var stderrLines: [String] { lines(stderr) }
-
-    private func lines(_ text: String) -> [String] {
-        var all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if all.last == "" { all.removeLast() }
-        return all
-    }
-}
-
-struct CavraLaunchError: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Runs the built `cavra` with `args` in `cwd` and waits for it. Output goes through files, so a large output on
-/// one stream can never block the process while the other is read.
+/// Runs the built `cavra` with `args` in `cwd` and waits for it.
 func runCavra(_ args: [String], cwd: URL = repositoryRoot) throws -> (status: Int32, stdout: String, stderr: String) {
     let run = try runProcess(cavraExecutable, args, cwd: cwd)
     return (run.status, run.stdout, run.stderr)
@@ -64,39 +21,7 @@ func runCavra(_ args: [String], cwd: URL = repositoryRoot) throws -> (status: In
 
 /// `runCavra` with the result as a value that also splits lines.
 func cavra(_ args: [String], cwd: URL = repositoryRoot) throws -> CavraRun {
-    let result = try runCavra(args, cwd: cwd)
-    return CavraRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
-}
-
-func runProcess(_ executable: URL, _ args: [String], cwd: URL) throws -> CavraRun {
-    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-        throw CavraLaunchError(description: "no executable at \(executable.path); build the package first")
-    }
-    let outputs = FileManager.default.temporaryDirectory.appendingPathComponent("cavra-cli-out-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: outputs) }
-    let stdoutURL = outputs.appendingPathComponent("stdout")
-    let stderrURL = outputs.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-    let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
-    let stderrHandle = try FileHandle(forWritingTo: stderrURL)
-
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = args
-    process.currentDirectoryURL = cwd
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = stdoutHandle
-    process.standardError = stderrHandle
-    try process.run()
-    process.waitUntilExit()
-    try stdoutHandle.close()
-    try stderrHandle.close()
-
-    let stdout = String(decoding: try Data(contentsOf: stdoutURL), as: UTF8.self)
-    let stderr = String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self)
-    return CavraRun(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    try runProcess(cavraExecutable, args, cwd: cwd)
 }
 
 /// Runs `body` in a fresh empty directory that is removed afterwards.
@@ -183,7 +108,7 @@ func sha256sum(_ bytes: [UInt8]) throws -> String {
         try Data(bytes).write(to: input)
         let run = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["sha256sum", input.path], cwd: directory)
         guard run.status == 0, let digest = run.stdout.split(separator: " ").first else {
-            throw CavraLaunchError(description: "sha256sum failed: \(run.stderr)")
+            throw ProcessLaunchError(description: "sha256sum failed: \(run.stderr)")
         }
         return String(digest)
     }

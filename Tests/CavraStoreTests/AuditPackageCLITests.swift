@@ -3,74 +3,31 @@
 
 import CavraDrills
 import CavraJSON
+import CavraTesting
 import Foundation
 import Testing
 
 enum AuditCLI {
-    /// The built `cavra` beside the test bundle (`CAVRA_EXECUTABLE` overrides the search).
-    static let executable: URL? = {
-        if let override = ProcessInfo.processInfo.environment["CAVRA_EXECUTABLE"], !override.isEmpty {
-            return URL(fileURLWithPath: override)
-        }
-        var directories: [URL] = []
-        for bundle in Bundle.allBundles + [Bundle.main] {
-            directories.append(bundle.bundleURL)
-            directories.append(bundle.bundleURL.deletingLastPathComponent())
-        }
-        if let first = CommandLine.arguments.first {
-            directories.append(URL(fileURLWithPath: first).deletingLastPathComponent())
-        }
-        return directories.map { $0.appendingPathComponent("cavra") }.first {
-            FileManager.default.isExecutableFile(atPath: $0.path)
-        }
-    }()
+    static let executable = builtCavra(repositoryRoot: ServiceFixture.repositoryRoot)
 
     /// `python3` on the PATH.
     static let python: URL? = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
         .map { URL(fileURLWithPath: String($0)).appendingPathComponent("python3") }
         .first { FileManager.default.isExecutableFile(atPath: $0.path) }
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Run = ProcessRun
 
+    /// Runs `executable` without the audit and identity variables of the test's own environment, plus `environment`.
     static func run(_ executable: URL, _ args: [String], cwd: URL, environment: [String: String] = [:]) throws -> Run {
-        let outputs = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "cavra-audit-out-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: outputs) }
-        let stdoutURL = outputs.appendingPathComponent("stdout")
-        let stderrURL = outputs.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
-        let stderrHandle = try FileHandle(forWritingTo: stderrURL)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = args
-        process.currentDirectoryURL = cwd
         var inherited = ProcessInfo.processInfo.environment
         for name in ["CAVRA_AUDIT_SIGNING_KEY", "CAVRA_AUDIT_PREVIOUS_KEYS", "CAVRA_APPROVAL_OIDC_CONFIG"] {
             inherited[name] = nil
         }
-        process.environment = inherited.merging(environment) { _, new in new }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = stdoutHandle
-        process.standardError = stderrHandle
-        try process.run()
-        process.waitUntilExit()
-        try stdoutHandle.close()
-        try stderrHandle.close()
-        return Run(
-            status: process.terminationStatus,
-            stdout: String(decoding: try Data(contentsOf: stdoutURL), as: UTF8.self),
-            stderr: String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self))
+        return try runProcess(executable, args, cwd: cwd, environment: inherited.merging(environment) { _, new in new })
     }
 
     static func cavra(_ args: [String], cwd: URL, environment: [String: String] = [:]) throws -> Run {
-        try run(try #require(executable), args, cwd: cwd, environment: environment)
+        try run(executable, args, cwd: cwd, environment: environment)
     }
 }
 
