@@ -72,9 +72,7 @@ extension Schedule {
     private static func parseMaintenanceWindows(_ root: InputObject) throws(InputError) -> [MaintenanceWindow] {
         var windows: [MaintenanceWindow] = []
         for window in try root.objectList("maintenance_windows", "suppression_windows") ?? [] {
-            let startAt = try window.requiredTimestamp("start_at", "starts_at")
-            let endAt = try window.requiredTimestamp("end_at", "ends_at")
-            try requireOrder(window, startAt: startAt, endAt: endAt)
+            let (startAt, endAt) = try bounds(of: window)
             windows.append(
                 MaintenanceWindow(
                     windowId: try window.string("window_id", "id") ?? "",
@@ -94,9 +92,7 @@ extension Schedule {
         for (owner, calendar) in try root.objectMembers("owner_calendars", "calendars") ?? [] {
             var windows: [UnavailableWindow] = []
             for window in try calendar.objectList("unavailable_windows", "blackout_windows") ?? [] {
-                let startAt = try window.requiredTimestamp("start_at", "starts_at")
-                let endAt = try window.requiredTimestamp("end_at", "ends_at")
-                try requireOrder(window, startAt: startAt, endAt: endAt)
+                let (startAt, endAt) = try bounds(of: window)
                 windows.append(
                     UnavailableWindow(
                         startAt: startAt, endAt: endAt, reason: try window.string("reason", "description") ?? ""))
@@ -109,10 +105,14 @@ extension Schedule {
         return calendars
     }
 
-    private static func requireOrder(_ window: InputObject, startAt: Timestamp, endAt: Timestamp) throws(InputError) {
+    /// A window's `start_at`/`starts_at` and `end_at`/`ends_at`; the end must not come before the start.
+    private static func bounds(of window: InputObject) throws(InputError) -> (Timestamp, Timestamp) {
+        let startAt = try window.requiredTimestamp("start_at", "starts_at")
+        let endAt = try window.requiredTimestamp("end_at", "ends_at")
         guard startAt <= endAt else {
             let name = window.member(["end_at", "ends_at"])?.name ?? "end_at"
             throw InputError(field: window.path(of: name), message: "must not be before the window's start")
         }
+        return (startAt, endAt)
     }
 }
