@@ -14,6 +14,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,6 +53,17 @@ let package = Package(
                 "CavraJSON",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .target(
+            name: "CavraServer",
+            dependencies: [
+                "CavraJSON", "CavraPolicy", "CavraDrills", "CavraStore", "CavraIdentity",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -58,7 +74,9 @@ let package = Package(
                 "CavraDrills",
                 "CavraStore",
                 "CavraIdentity",
+                "CavraServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "CavraJSONTests", dependencies: ["CavraJSON"]),
@@ -78,9 +96,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         // Shared by the test targets that run the built `cavra`.
         .target(name: "CavraTesting", path: "Tests/CavraTesting"),
+        .testTarget(
+            name: "CavraServerTests",
+            dependencies: [
+                "CavraJSON", "CavraDrills", "CavraIdentity", "CavraStore", "CavraTesting", "cavra",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         .testTarget(
             name: "CavraCLITests",
             dependencies: ["CavraJSON", "CavraDrills", "CavraStore", "CavraPolicy", "CavraTesting", "cavra"]),

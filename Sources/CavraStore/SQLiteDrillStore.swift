@@ -79,6 +79,14 @@ public final class SQLiteDrillStore: DrillStore {
                     CREATE TABLE policies (sha256 TEXT PRIMARY KEY, document TEXT NOT NULL);
                     """)
         }
+        migrator.registerMigration("v4-answers") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE answers (
+                        key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, status INTEGER NOT NULL,
+                        body TEXT NOT NULL, created_at INTEGER NOT NULL);
+                    """)
+        }
         return migrator
     }
 
@@ -342,5 +350,36 @@ public final class SQLiteDrillStore: DrillStore {
         try await pool.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('oidc', 'true')")
         }
+    }
+
+    // MARK: Idempotent answers
+
+    public func answer(key: String, notBefore: Timestamp) async throws -> StoredAnswer? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM answers WHERE key = ? AND created_at >= ?",
+                arguments: [key, notBefore.milliseconds]
+            ).map(Self.answer)
+        }
+    }
+
+    public func keepAnswer(_ answer: StoredAnswer, key: String, at: Timestamp, notBefore: Timestamp) async throws
+        -> StoredAnswer
+    {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM answers WHERE created_at < ?", arguments: [notBefore.milliseconds])
+            if let kept = try Row.fetchOne(db, sql: "SELECT * FROM answers WHERE key = ?", arguments: [key]) {
+                return try Self.answer(kept)
+            }
+            try db.execute(
+                sql: "INSERT INTO answers (key, request_sha256, status, body, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [key, answer.requestSHA256, answer.status, answer.body.serialized(), at.milliseconds])
+            return answer
+        }
+    }
+
+    private static func answer(_ row: Row) throws -> StoredAnswer {
+        StoredAnswer(
+            requestSHA256: row["request_sha256"], status: row["status"], body: try JSON.parse(row["body"] as String))
     }
 }

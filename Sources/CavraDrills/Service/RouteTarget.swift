@@ -8,12 +8,18 @@ public struct RouteTarget: Sendable, Equatable {
     public var provider: String?
     public var owner: String?
     public var routeId: String?
+    /// The plan to look in instead of the current one (an action on a superseded plan's route is then a 409).
+    public var planId: String?
 
-    public init(scheduleId: String, provider: String? = nil, owner: String? = nil, routeId: String? = nil) {
+    public init(
+        scheduleId: String, provider: String? = nil, owner: String? = nil, routeId: String? = nil,
+        planId: String? = nil
+    ) {
         self.scheduleId = scheduleId
         self.provider = provider
         self.owner = owner
         self.routeId = routeId
+        self.planId = planId
     }
 
     /// The one route of `plans` this target names (§5 error order: 404 before 409).
@@ -23,7 +29,7 @@ public struct RouteTarget: Sendable, Equatable {
             throw .notFound(code: "unknown_schedule", detail: "no schedule `\(scheduleId)` has been planned")
         }
         if let routeId {
-            for plan in ofSchedule {
+            for plan in ofSchedule where planId.map({ $0 == plan.planId }) ?? true {
                 // A provider or owner given beside the id must agree with it.
                 if let route = plan.routes.first(where: { $0.routeId == routeId }),
                     provider.map({ route.provider.lowercased() == $0.lowercased() }) ?? true,
@@ -34,7 +40,11 @@ public struct RouteTarget: Sendable, Equatable {
             }
             throw .notFound(code: "no_matching_route", detail: "schedule `\(scheduleId)` has no route `\(routeId)`")
         }
-        guard let current = ofSchedule.first(where: { !$0.superseded }) else {
+        if let planId, !ofSchedule.contains(where: { $0.planId == planId }) {
+            throw .notFound(code: "no_matching_route", detail: "schedule `\(scheduleId)` has no plan `\(planId)`")
+        }
+        let chosen = ofSchedule.first { plan in planId.map { plan.planId == $0 } ?? !plan.superseded }
+        guard let current = chosen else {
             throw .notFound(code: "no_current_plan", detail: "schedule `\(scheduleId)` has no current plan")
         }
         let matches = current.routes.filter { route in

@@ -108,6 +108,20 @@ public struct IdempotentResult: Sendable, Equatable {
     }
 }
 
+/// The answer an API call gave, kept under its idempotency key (architecture.md §5) so a retry gets it again.
+public struct StoredAnswer: Sendable, Equatable {
+    /// SHA-256 of the request's canonical form: a retry must send the same request.
+    public var requestSHA256: String
+    public var status: Int
+    public var body: JSON
+
+    public init(requestSHA256: String, status: Int, body: JSON) {
+        self.requestSHA256 = requestSHA256
+        self.status = status
+        self.body = body
+    }
+}
+
 /// The locked rows of one write transaction, and what the call appends.
 public struct WorkingSet: Sendable {
     // What the store loaded.
@@ -241,4 +255,11 @@ public protocol DrillStore: Sendable {
     /// Whether a server with OIDC configured ever opened this store (architecture.md §9).
     func isOIDCStore() async throws -> Bool
     func markOIDCStore() async throws
+
+    /// The answer kept under `key`, unless it was kept before `notBefore`.
+    func answer(key: String, notBefore: Timestamp) async throws -> StoredAnswer?
+    /// Keeps `answer` under `key` unless an answer (kept since `notBefore`) is already there, and returns the one
+    /// kept: of two racing calls with one key, both return the first answer kept. Older answers are dropped.
+    func keepAnswer(_ answer: StoredAnswer, key: String, at: Timestamp, notBefore: Timestamp) async throws
+        -> StoredAnswer
 }

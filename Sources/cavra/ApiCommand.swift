@@ -1,0 +1,93 @@
+// `cavra api`: the HTTP API (architecture.md §5, §9) on the same `DrillService` as the CLI.
+
+import ArgumentParser
+import CavraDrills
+import CavraIdentity
+import CavraServer
+import CavraStore
+import Foundation
+import Logging
+
+struct ApiCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Serve the HTTP API: every change decided by the policy, the actor proven by an OIDC token.",
+        discussion: """
+            The store is --store, else CAVRA_DATABASE_URL, else .cavra/cavra.sqlite. OIDC is configured by the file \
+            CAVRA_APPROVAL_OIDC_CONFIG names; without it the server runs in local mode (actors asserted, never \
+            verified). CAVRA_CORS_ORIGINS (comma list) enables CORS for those origins; CAVRA_AUDIT_SIGNING_KEY signs \
+            audit packages. The policy is polled every 2 seconds; an invalid edit is refused and the last good \
+            policy keeps deciding. SIGINT or SIGTERM stops the server cleanly.
+            """)
+
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on (0: any free port, printed at start).") var port = 8080
+    @Option(help: "The store: a SQLite file path.") var store: String?
+    @Option(help: "The policy: a .cavra file or a directory.") var policy = "policy/"
+    @Option(
+        name: .customLong("shadow-policy"),
+        help: "A candidate policy (header `mode shadow`) recorded beside each decision, never enforced.")
+    var shadowPolicy: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = environment["CAVRA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "cavra.api")
+        let clock: @Sendable () -> Timestamp = { Timestamp(Date()) }
+
+        let holder: PolicyHolder
+        do {
+            holder = try PolicyHolder(path: policy, shadowPath: shadowPolicy, now: clock())
+        } catch {
+            printError("error: the policy cannot be used:\n\(error.description)")
+            throw CavraExit.negative
+        }
+        let oidc: OIDCConfiguration?
+        do {
+            oidc = try OIDCConfiguration.fromEnvironment(environment)
+        } catch {
+            printError("error: \(error.description)")
+            throw CavraExit.badInput
+        }
+        let keyring: AuditKeyring
+        do {
+            keyring = try AuditKeyring.load(environment: environment)
+        } catch {
+            printError("error: \(error)")
+            throw CavraExit.badInput
+        }
+        let location = store ?? environment["CAVRA_DATABASE_URL"] ?? ".cavra/cavra.sqlite"
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            printError("error: PostgreSQL stores are not supported by this release; use a SQLite file path")
+            throw CavraExit.badInput
+        }
+        let sqlite: SQLiteDrillStore
+        do {
+            sqlite = try SQLiteDrillStore(path: location)
+            if oidc != nil { try await sqlite.markOIDCStore() }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(10)
+        }
+        let verifier = oidc.map { TokenVerifier(configuration: $0) }
+        let service = DrillService(store: sqlite, policies: { holder.policies }, clock: clock)
+        let corsOrigins = (environment["CAVRA_CORS_ORIGINS"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let api = APIEnvironment(
+            service: service, policies: holder, mode: oidc == nil ? .local : .oidc, verifier: verifier, oidc: oidc,
+            keyring: keyring, corsOrigins: corsOrigins, storeDescription: location, metrics: ServerMetrics(),
+            clock: clock)
+        let server = APIServer(environment: api, host: host, port: port, logger: logger)
+        let mode = oidc == nil ? "local mode: actors are asserted, never verified" : "OIDC issuer \(oidc!.issuer)"
+        let policyLine = "policy \(holder.policies.enforced.id) \(holder.policies.enforced.sha256.prefix(12))"
+        let host = self.host
+        try await server.run { port in
+            let line = "cavra api listening on http://\(host):\(port) (\(mode); \(policyLine); store \(location))\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+    }
+}
