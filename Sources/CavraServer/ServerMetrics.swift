@@ -26,31 +26,37 @@ public final class ServerMetrics: Sendable {
     ]
 
     var policyReloads: Counter {
-        registry.makeCounter(name: "cavra_policy_reloads_total", help: "Policy edits picked up and swapped in.")
+        registry.makeCounter(
+            descriptor: Self.descriptor("cavra_policy_reloads_total", "Policy edits picked up and swapped in."))
     }
     var policyFailures: Counter {
         registry.makeCounter(
-            name: "cavra_policy_reload_failures_total", help: "Policy edits refused; the last good policy stayed.")
+            descriptor: Self.descriptor(
+                "cavra_policy_reload_failures_total", "Policy edits refused; the last good policy stayed."))
     }
     var jwksRefreshes: Counter {
-        registry.makeCounter(name: "cavra_jwks_refreshes_total", help: "Key sets fetched from the OIDC jwks_uri.")
+        registry.makeCounter(
+            descriptor: Self.descriptor("cavra_jwks_refreshes_total", "Key sets fetched from the OIDC jwks_uri."))
     }
     var jwksFailures: Counter {
-        registry.makeCounter(name: "cavra_jwks_refresh_failures_total", help: "Failed fetches of the jwks_uri.")
+        registry.makeCounter(
+            descriptor: Self.descriptor("cavra_jwks_refresh_failures_total", "Failed fetches of the jwks_uri."))
     }
     var storeErrors: Counter {
-        registry.makeCounter(name: "cavra_store_errors_total", help: "Requests answered 503: the store failed.")
+        registry.makeCounter(
+            descriptor: Self.descriptor("cavra_store_errors_total", "Requests answered 503: the store failed."))
     }
 
     func request(route: String, method: String, status: Int, duration: Duration) {
         registry.makeCounter(
-            name: "cavra_http_requests_total",
-            labels: [("route", route), ("method", method), ("status", String(status))],
-            help: "HTTP requests by route, method and status."
+            descriptor: Self.descriptor("cavra_http_requests_total", "HTTP requests by route, method and status."),
+            labels: [("route", route), ("method", method), ("status", String(status))]
         ).increment()
         registry.makeDurationHistogram(
-            name: "cavra_http_request_duration_seconds", labels: [("route", route), ("method", method)],
-            buckets: Self.latencyBuckets, help: "HTTP request latency by route and method."
+            descriptor: Self.descriptor(
+                "cavra_http_request_duration_seconds", "HTTP request latency by route and method."),
+            labels: [("route", route), ("method", method)],
+            buckets: Self.latencyBuckets
         ).record(duration)
         if status == 503 { storeErrors.increment() }
     }
@@ -58,8 +64,9 @@ public final class ServerMetrics: Sendable {
     /// A policy decision that answered a request: `allow`, `deny` or `missing_obligation`.
     func decision(action: String, outcome: String, count: Int = 1) {
         registry.makeCounter(
-            name: "cavra_decisions_total", labels: [("action", action), ("outcome", outcome)],
-            help: "Policy decisions that answered requests, by action and outcome."
+            descriptor: Self.descriptor(
+                "cavra_decisions_total", "Policy decisions that answered requests, by action and outcome."),
+            labels: [("action", action), ("outcome", outcome)]
         ).increment(by: Int64(count))
     }
 
@@ -73,7 +80,8 @@ public final class ServerMetrics: Sendable {
 
     func policyError(_ failing: Bool) {
         registry.makeGauge(
-            name: "cavra_policy_error", help: "1 while the newest policy edit is refused and the last good one decides."
+            descriptor: Self.descriptor(
+                "cavra_policy_error", "1 while the newest policy edit is refused and the last good one decides.")
         ).set(to: failing ? 1.0 : 0.0)
     }
 
@@ -94,19 +102,29 @@ public final class ServerMetrics: Sendable {
                 let gauge =
                     gauges[key]
                     ?? registry.makeGauge(
-                        name: "cavra_routes",
+                        descriptor: Self.descriptor(
+                            "cavra_routes", "Routes of current plans by schedule, environment, state and breached."),
                         labels: [
                             ("schedule_id", labels[0]), ("environment", labels[1]), ("state", labels[2]),
                             ("breached", labels[3]),
-                        ], help: "Routes of current plans by schedule, environment, state and breached.")
+                        ])
                 gauges[key] = gauge
                 gauge.set(to: Double(count))
             }
         }
         registry.makeGauge(
-            name: "cavra_oldest_outstanding_age_seconds",
-            help: "Age of the oldest outstanding deliver route of a current plan (0 when none)."
+            descriptor: Self.descriptor(
+                "cavra_oldest_outstanding_age_seconds",
+                "Age of the oldest outstanding deliver route of a current plan (0 when none).")
         ).set(to: Double(oldest))
+    }
+
+    /// A series name and its help text; the descriptor joins `metricName` and `unitName` with `_`, so the name's
+    /// last word is passed as the unit.
+    static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        let cut = name.lastIndex(of: "_")!
+        return MetricNameDescriptor(
+            metricName: String(name[..<cut]), unitName: String(name[name.index(after: cut)...]), helpText: help)
     }
 
     func render() -> [UInt8] { registry.emitToBuffer() }

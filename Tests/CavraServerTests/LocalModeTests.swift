@@ -118,7 +118,7 @@ struct LocalModeTests {
         // Nothing above stored anything.
         let untouched = try await live.get(
             LiveServer.drills + "/routes?provider=email", headers: [("X-Cavra-Actor", "ic")])
-        #expect(untouched["items"]?[0]?["state"] == "outstanding")
+        #expect(untouched["items"]?.arrayValue?.first?["state"] == "outstanding")
 
         // The action, as asserted claims (unverified), through the console.
         let done = try await live.post(
@@ -157,13 +157,13 @@ struct LocalModeTests {
         let email = try await live.get(
             LiveServer.drills + "/routes?provider=email",
             headers: [("X-Cavra-Actor", "ic"), ("X-Cavra-Actor-Groups", "incident-commanders")])
-        let permissions = email["items"]?[0]?["permissions"]
+        let permissions = email["items"]?.arrayValue?.first?["permissions"]
         #expect(permissions?["acknowledge"]?["allowed"] == false)
         #expect(permissions?["acknowledge"]?["reasons"] == ["acknowledged cannot become acknowledged"])
         #expect(permissions?["resolve"]?["allowed"] == true)
         #expect(permissions?["resolve"]?["obligations"] == ["external_ref"])
         let anonymous = try await live.get(LiveServer.drills + "/routes?provider=pagerduty")
-        #expect(anonymous["items"]?[0]?["permissions"]?["acknowledge"]?["allowed"] == false)
+        #expect(anonymous["items"]?.arrayValue?.first?["permissions"]?["acknowledge"]?["allowed"] == false)
         for bad in ["state=open", "category=x", "breached=maybe", "limit=0", "limit=501", "offset=-1"] {
             let refused = try await live.get(LiveServer.drills + "/routes?" + bad)
             #expect(refused.status == 400, "\(bad)")
