@@ -32,9 +32,10 @@ final class LiveServer: @unchecked Sendable {
     var base: String { "http://127.0.0.1:\(server.port)" }
 
     /// Starts `cavra api` in a new directory; with `oidc`, a development identity provider is configured.
-    init(oidc: Bool, arguments: [String] = [], environment extra: [String: String] = [:], directory given: URL? = nil)
-        throws
-    {
+    init(
+        oidc: Bool, arguments: [String] = [], environment extra: [String: String] = [:], directory given: URL? = nil,
+        setUp: (URL) throws -> Void = { _ in }
+    ) throws {
         let directory =
             given
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("cavra-api-\(UUID().uuidString)")
@@ -43,6 +44,7 @@ final class LiveServer: @unchecked Sendable {
             try FileManager.default.copyItem(
                 at: repositoryRoot.appendingPathComponent("policy"), to: directory.appendingPathComponent("policy"))
         }
+        try setUp(directory)
         var environment = ProcessInfo.processInfo.environment
         environment["CAVRA_APPROVAL_OIDC_CONFIG"] = nil
         environment["CAVRA_DATABASE_URL"] = nil
