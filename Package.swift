@@ -64,7 +64,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            resources: [.copy("Resources/console")],
+            plugins: ["EmbedDefaultPolicy"]
         ),
         .executableTarget(
             name: "cavra",
@@ -98,6 +100,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
+        .plugin(name: "EmbedDefaultPolicy", capability: .buildTool()),
         // Shared by the test targets that run the built `cavra`.
         .target(name: "CavraTesting", path: "Tests/CavraTesting"),
         .testTarget(

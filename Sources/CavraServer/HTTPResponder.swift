@@ -43,7 +43,7 @@ struct CavraResponder: HTTPResponder {
             let apiRequest = APIRequest(
                 method: request.method.rawValue, path: request.uri.path, query: Self.query(request.uri.query),
                 headers: Self.headers(request.headers), body: body, requestId: requestId)
-            if request.method == .get, let asset = assets?(apiRequest.path) {
+            if request.method == .get || request.method == .head, let asset = assets?(apiRequest.path) {
                 template = "console"
                 response = asset
             } else {

@@ -31,12 +31,6 @@ struct ApiCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        LoggingSystem.bootstrap { label in
-            var handler = JSONLogHandler(label: label)
-            handler.logLevel = environment["CAVRA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return handler
-        }
-        let logger = Logger(label: "cavra.api")
         let clock: @Sendable () -> Timestamp = { Timestamp(Date()) }
 
         let holder: PolicyHolder
@@ -81,13 +75,29 @@ struct ApiCommand: AsyncParsableCommand {
             service: service, policies: holder, mode: oidc == nil ? .local : .oidc, verifier: verifier, oidc: oidc,
             keyring: keyring, corsOrigins: corsOrigins, storeDescription: location, metrics: ServerMetrics(),
             clock: clock)
-        let server = APIServer(environment: api, host: host, port: port, logger: logger)
         let mode = oidc == nil ? "local mode: actors are asserted, never verified" : "OIDC issuer \(oidc!.issuer)"
-        let policyLine = "policy \(holder.policies.enforced.id) \(holder.policies.enforced.sha256.prefix(12))"
-        let host = self.host
-        try await server.run { port in
-            let line = "cavra api listening on http://\(host):\(port) (\(mode); \(policyLine); store \(location))\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
-        }
+        try await serve(api, host: host, port: port, label: "cavra api", describe: "\(mode); store \(location)")
+    }
+}
+
+/// Runs the server until SIGINT or SIGTERM, printing `LABEL listening on http://HOST:PORT (…)` once it accepts
+/// requests; log lines (JSON) go to stderr.
+func serve(_ environment: APIEnvironment, host: String, port: Int, label: String, describe: String) async throws {
+    let variables = ProcessInfo.processInfo.environment
+    LoggingSystem.bootstrap { name in
+        var handler = JSONLogHandler(label: name)
+        handler.logLevel = variables["CAVRA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return handler
+    }
+    let console = ConsoleAssets()
+    let server = APIServer(
+        environment: environment, host: host, port: port,
+        logger: Logger(label: label.replacingOccurrences(of: " ", with: ".")),
+        assets: { console.response(for: $0) })
+    let policy = environment.policies.policies.enforced
+    let policyLine = "policy \(policy.id) \(policy.sha256.prefix(12))"
+    try await server.run { port in
+        let line = "\(label) listening on http://\(host):\(port) (\(describe); \(policyLine))\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
     }
 }

@@ -1,0 +1,1 @@
+// The Evidence Console: filled in by the console module.
