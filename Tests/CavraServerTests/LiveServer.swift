@@ -25,6 +25,38 @@ struct Answer: Sendable {
     var code: String? { json["code"]?.stringValue }
 }
 
+/// An HTTP client for one server, reading answers through CavraJSON.
+struct TestClient: Sendable {
+    let base: String
+
+    func send(
+        _ method: HTTPMethod, _ path: String, json body: JSON? = nil, raw: [UInt8]? = nil, token: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let bytes = raw ?? body.map({ Array($0.serialized().utf8) }) {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: bytes))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let buffer = try await response.body.collect(upTo: 64 << 20)
+        return Answer(status: Int(response.status.code), headers: response.headers, text: String(buffer: buffer))
+    }
+
+    func get(_ path: String, token: String? = nil, headers: [(String, String)] = []) async throws -> Answer {
+        try await send(.GET, path, token: token, headers: headers)
+    }
+
+    func post(_ path: String, _ body: JSON, token: String? = nil, headers: [(String, String)] = []) async throws
+        -> Answer
+    {
+        try await send(.POST, path, json: body, token: token, headers: headers)
+    }
+}
+
 final class LiveServer: @unchecked Sendable {
     let directory: URL
     let server: ServerProcess
@@ -83,32 +115,23 @@ final class LiveServer: @unchecked Sendable {
             ttl: TokenLifetime(seconds: ttlSeconds), now: now)
     }
 
+    var client: TestClient { TestClient(base: base) }
+
     func send(
         _ method: HTTPMethod, _ path: String, json body: JSON? = nil, raw: [UInt8]? = nil, token: String? = nil,
         headers: [(String, String)] = []
     ) async throws -> Answer {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let bytes = raw ?? body.map({ Array($0.serialized().utf8) }) {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: bytes))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        let buffer = try await response.body.collect(upTo: 64 << 20)
-        return Answer(
-            status: Int(response.status.code), headers: response.headers, text: String(buffer: buffer))
+        try await client.send(method, path, json: body, raw: raw, token: token, headers: headers)
     }
 
     func get(_ path: String, token: String? = nil, headers: [(String, String)] = []) async throws -> Answer {
-        try await send(.GET, path, token: token, headers: headers)
+        try await client.get(path, token: token, headers: headers)
     }
 
     func post(_ path: String, _ body: JSON, token: String? = nil, headers: [(String, String)] = []) async throws
         -> Answer
     {
-        try await send(.POST, path, json: body, token: token, headers: headers)
+        try await client.post(path, body, token: token, headers: headers)
     }
 
     static let drills = "/runtime/go-pilot/rollback-drill-notifications"
