@@ -85,6 +85,7 @@ public final class SQLiteDrillStore: DrillStore {
                     CREATE TABLE answers (
                         key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, status INTEGER NOT NULL,
                         body TEXT NOT NULL, created_at INTEGER NOT NULL);
+                    DROP TABLE idempotency;
                     """)
         }
         return migrator
@@ -143,12 +144,6 @@ public final class SQLiteDrillStore: DrillStore {
             {
                 working.chainHeads[chain] = ChainHead(sequence: row["sequence"], hash: row["hash"])
             }
-        }
-        if let key = scope.idempotencyKey,
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM idempotency WHERE key = ?", arguments: [key])
-        {
-            working.idempotentResult = IdempotentResult(
-                requestSHA256: row["request_sha256"], response: try JSON.parse(row["response"] as String))
         }
         return working
     }
@@ -212,11 +207,6 @@ public final class SQLiteDrillStore: DrillStore {
             try db.execute(
                 sql: "INSERT OR IGNORE INTO audit_packages (audit_id, document) VALUES (?, ?)",
                 arguments: [auditId, package.serialized()])
-        }
-        if let (key, result) = working.storedResult {
-            try db.execute(
-                sql: "INSERT INTO idempotency (key, request_sha256, response) VALUES (?, ?, ?)",
-                arguments: [key, result.requestSHA256, result.response.serialized()])
         }
     }
 

@@ -26,9 +26,9 @@ extension DrillsCommand {
                     filter: filters.filter, limit: limit, offset: offset, actor: actor, channel: .cli)
             }
             if options.json {
-                print(RouteListJSON.json(list).serialized(pretty: true))
+                print(list.json.serialized(pretty: true))
             } else {
-                print(RouteListJSON.table(list), terminator: "")
+                print(RouteListText.table(list), terminator: "")
             }
         }
     }
@@ -59,7 +59,7 @@ extension DrillsCommand {
             if options.json {
                 print(record.json.serialized(pretty: true))
             } else {
-                print(RouteListJSON.describe(record))
+                print(RouteListText.describe(record))
             }
         }
     }
@@ -113,61 +113,49 @@ extension DrillsCommand {
             let policy = try options.loadPolicy()
             let actor = try await options.actor(store: store)
             let service = options.service(store: store, policy: policy)
-            let ids: [String]
+            let entries: [BulkEntry]
             if let routes {
                 guard let data = FileManager.default.contents(atPath: routes) else {
                     printError("error: cannot read `\(routes)`")
                     throw CavraExit.badInput
                 }
-                ids = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+                let ids = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
                     .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                entries = try await serviceCall { () async throws(ServiceError) in
+                    try await service.bulkEntries(routeIds: ids)
+                }
             } else {
                 let list = try await serviceCall { () async throws(ServiceError) in
                     try await service.routes(filter: filters.filter, limit: 500, offset: 0, actor: actor, channel: .cli)
                 }
-                ids = list.items.map(\.route.routeId)
+                entries = list.items.map { BulkEntry(scheduleId: $0.route.scheduleId, routeId: $0.route.routeId) }
             }
             let context = CallContext(
                 actor: actor, channel: .cli, input: OperatorInput(notes: note, externalRef: externalRef))
-            let records = try await serviceCall { () async throws(ServiceError) in
-                try await service.bulk(to: to, routeIds: ids, context: context)
+            let outcome: BulkOutcome
+            do {
+                outcome = try await service.bulk(to: to, entries: entries, context: context)
+            } catch {
+                if options.json { print(error.json.serialized(pretty: true)) }
+                printError("error: \(error.error.detail) (\(error.code))")
+                for result in error.results {
+                    let route = result.routeId.map { " \($0)" } ?? ""
+                    printError("  #\(result.index)\(route): \(result.outcome.rawValue): \(result.detail)")
+                }
+                throw ExitCode(error.exitCode)
             }
             if options.json {
-                print(JSON.array(records.map(\.json)).serialized(pretty: true))
+                print(outcome.json.serialized(pretty: true))
             } else {
-                for record in records { print(RouteListJSON.describe(record)) }
-                print("\(records.count) route\(records.count == 1 ? "" : "s") \(to.rawValue)")
+                for record in outcome.records { print(RouteListText.describe(record)) }
+                print("\(count(outcome.records.count, "route")) \(to.rawValue), bulk \(outcome.bulkId)")
             }
         }
     }
 }
 
-/// The route list as the API's JSON and as a table for people.
-enum RouteListJSON {
-    static func json(_ list: RouteList) -> JSON {
-        [
-            "items": .array(list.items.map(item)), "total": .int(Int64(list.total)), "limit": .int(Int64(list.limit)),
-            "offset": .int(Int64(list.offset)),
-        ]
-    }
-
-    static func item(_ view: RouteView) -> JSON {
-        let route = view.route
-        return [
-            "route_id": .string(route.routeId), "plan_id": .string(route.planId),
-            "schedule_id": .string(route.scheduleId), "owner": .string(route.owner),
-            "provider": .string(route.provider),
-            "escalation_owner": .string(route.escalationOwner), "category": .string(route.category.rawValue),
-            "reason": .string(route.reason), "environment": .string(route.environment),
-            "service": .string(route.service), "tags": .array(route.tags.map(JSON.string)),
-            "severity": .string(route.severity.rawValue), "slo_seconds": .int(route.sloSeconds),
-            "delivered_at": route.deliveredAt.map { .string($0.description) } ?? .null, "removed": .bool(route.removed),
-            "state": .string(view.state.rawValue), "age_seconds": .int(view.ageSeconds),
-            "breached": .bool(view.breached), "latest_acknowledgement": view.latestAcknowledgement ?? .null,
-            "permissions": .object(view.permissions),
-        ]
-    }
-
+/// The route list and records as tables and lines for people (the JSON is the API's: `RouteList.json`).
+enum RouteListText {
     static func table(_ list: RouteList) -> String {
         var rows = [["SCHEDULE", "OWNER", "PROVIDER", "CATEGORY", "STATE", "AGE/SLO", "BREACHED", "ROUTE"]]
         for view in list.items {

@@ -107,13 +107,37 @@ struct DrillsCommandTests {
         )
         #expect(resolve.status == 3)
         #expect(resolve.stderr.contains("one at a time"))
+        #expect(resolve.stderr.contains(": denied: "))
         let run = try cavra(
             ["drills", "bulk", "--to", "acknowledged", "--json"] + filters + Self.commander, cwd: directory)
         #expect(run.status == 0, "\(run.stderr)")
-        let records = try #require(try JSON.parse(run.stdout).arrayValue)
+        let body = try JSON.parse(run.stdout)
+        #expect(body["acknowledgement_count"] == 2)
+        let records = try #require(body["results"]?.arrayValue).compactMap { $0["acknowledgement"] }
         #expect(records.count == 2)
-        #expect(Set(records.compactMap { $0["bulk_id"]?.stringValue }).count == 1)
+        #expect(Set(records.compactMap { $0["bulk_id"]?.stringValue }) == [body["bulk_id"]?.stringValue])
         #expect(records.allSatisfy { $0["decision"]?["request"]?["context"]?["bulk"] == true })
+        // Again: both routes are acknowledged now, so the refusal body lists each route's conflict.
+        let again = try cavra(
+            ["drills", "bulk", "--to", "acknowledged", "--json"] + filters + Self.commander, cwd: directory)
+        #expect(again.status == 4)
+        let refusal = try JSON.parse(again.stdout)
+        #expect(refusal["code"] == "invalid_transition")
+        #expect(refusal["results"]?.arrayValue?.map { $0["outcome"] } == ["conflict", "conflict"])
+        // A --routes file: an id listed twice is a duplicate; an id no plan holds exits 2 before any check.
+        let routeId = try #require(records.first?["route_id"]?.stringValue)
+        let file = directory.appendingPathComponent("routes.txt")
+        try "\(routeId)\n \(routeId) \n".write(to: file, atomically: true, encoding: .utf8)
+        let twice = try cavra(
+            ["drills", "bulk", "--to", "escalated", "--routes", file.path] + Self.commander, cwd: directory)
+        #expect(twice.status == 4)
+        #expect(twice.stderr.contains("(duplicate_route)"))
+        #expect(twice.stderr.contains("#1 \(routeId): conflict"))
+        try "gordroute-0000000000000000\n".write(to: file, atomically: true, encoding: .utf8)
+        let unknown = try cavra(
+            ["drills", "bulk", "--to", "escalated", "--routes", file.path] + Self.commander, cwd: directory)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no_matching_route"))
     }
 
     @Test("a store that cannot be opened: exit 10")

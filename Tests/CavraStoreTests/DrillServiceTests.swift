@@ -139,13 +139,18 @@ import Testing
         let delivered = plan.routes.filter { $0.category == .deliver }.map(\.routeId)
         let suppressed = try #require(plan.routes.first { $0.category != .deliver }?.routeId)
         let commander = ServiceFixture.context(ServiceFixture.commander)
-        await #expect(throws: ServiceError.self) {
-            try await fixture.service.bulk(to: .acknowledged, routeIds: delivered + [suppressed], context: commander)
+        func entries(_ ids: [String]) -> [BulkEntry] { ids.map { BulkEntry(scheduleId: productionId, routeId: $0) } }
+        do {
+            _ = try await fixture.service.bulk(
+                to: .acknowledged, entries: entries(delivered + [suppressed]), context: commander)
+            Issue.record("a bulk with a suppressed route was accepted")
+        } catch {
+            #expect(error.code == "route_suppressed")
         }
         for id in delivered { #expect(try await fixture.store.records(routeId: id).isEmpty) }
         do {
             _ = try await fixture.service.bulk(
-                to: .resolved, routeIds: delivered,
+                to: .resolved, entries: entries(delivered),
                 context: ServiceFixture.context(ServiceFixture.commander, ref: "CHG-1"))
             Issue.record("a bulk resolve was accepted")
         } catch {
@@ -155,7 +160,8 @@ import Testing
             #expect(try await fixture.store.refusals(chain: "route:\(id)").count == 1)
             #expect(try await fixture.store.records(routeId: id).isEmpty)
         }
-        let records = try await fixture.service.bulk(to: .acknowledged, routeIds: delivered, context: commander)
+        let records = try await fixture.service.bulk(to: .acknowledged, entries: entries(delivered), context: commander)
+            .records
         #expect(records.count == 2)
         let bulkIds = Set(records.compactMap { $0.json["bulk_id"]?.stringValue })
         #expect(
@@ -242,24 +248,19 @@ import Testing
 @Suite struct DrillServiceReadsTests {
     private let productionId = "go_backend_checkout_fallback_monthly"
 
-    @Test func anIdempotencyKeyReplaysTheFirstAnswer() async throws {
+    @Test func answersAreKeptOnceAndExpireAfterADay() async throws {
         let fixture = try ServiceFixture()
         defer { fixture.remove() }
-        _ = try await fixture.planProduction()
-        let target = RouteTarget(scheduleId: productionId, provider: "teams")
-        let context = ServiceFixture.context(ServiceFixture.commander)
-        let first = try await fixture.service.act(.acknowledge, on: target, context: context, idempotencyKey: "k-1")
-        fixture.clock.advance(seconds: 5)
-        let again = try await fixture.service.act(.acknowledge, on: target, context: context, idempotencyKey: "k-1")
-        #expect(again == first)
-        let routeId = try #require(first.json["route_id"]?.stringValue)
-        #expect(try await fixture.store.records(routeId: routeId).count == 1)
-        do {
-            _ = try await fixture.service.act(.escalate, on: target, context: context, idempotencyKey: "k-1")
-            Issue.record("a reused key on another call was accepted")
-        } catch {
-            #expect(error.code == "idempotency_key_reused")
-        }
+        let first = StoredAnswer(requestSHA256: "a", status: 200, body: ["n": 1])
+        let second = StoredAnswer(requestSHA256: "b", status: 409, body: ["n": 2])
+        #expect(try await fixture.service.keptAnswer(key: "k") == nil)
+        #expect(try await fixture.service.keep(answer: first, key: "k") == first)
+        // A racing second answer under the same key gets the first one back.
+        #expect(try await fixture.service.keep(answer: second, key: "k") == first)
+        #expect(try await fixture.service.keptAnswer(key: "k") == first)
+        fixture.clock.advance(seconds: DrillService.answerLifetimeSeconds + 1)
+        #expect(try await fixture.service.keptAnswer(key: "k") == nil)
+        #expect(try await fixture.service.keep(answer: second, key: "k") == second)
     }
 
     @Test func escalationPlanDashboardAndHistory() async throws {

@@ -69,7 +69,7 @@ extension DrillService {
         [
             "kind": .string(event.kind), "schedule_id": .string(event.scheduleId),
             "provider": event.provider.map(JSON.string) ?? .null, "at": .string(event.at.description),
-            "event": event.payload,
+            "payload": event.payload,
         ]
     }
 }

@@ -50,100 +50,21 @@ public struct DrillService: Sendable {
     // MARK: Acting on one route
 
     /// Acknowledges, escalates, resolves or dismisses one route; returns the record it appended.
-    ///
-    /// With an idempotency key, a repeat of the same call (same action, route, expected state, actor and input)
-    /// returns the record the first one appended instead of acting again; the same key on a different call is a
-    /// 409 `idempotency_key_reused`.
     public func act(
-        _ action: RouteAction, on target: RouteTarget, expectedState: RouteState? = nil, context: CallContext,
-        idempotencyKey: String? = nil
+        _ action: RouteAction, on target: RouteTarget, expectedState: RouteState? = nil, context: CallContext
     ) async throws(ServiceError) -> ChainedEvidence {
         let now = clock()
         let (_, route) = try target.resolve(in: try await readPlans(scheduleId: target.scheduleId))
         let policies = self.policies()
-        let requestSHA256 = Self.callFingerprint(
-            action: action, routeId: route.routeId, expectedState: expectedState, context: context)
         let scope = LockScope(
-            routeIds: [route.routeId], scheduleIds: [route.scheduleId], chains: [Self.routeChain(route.routeId)],
-            idempotencyKey: idempotencyKey)
+            routeIds: [route.routeId], scheduleIds: [route.scheduleId], chains: [Self.routeChain(route.routeId)])
         let outcome = try await write(scope) { (working: inout WorkingSet) throws(ServiceError) in
-            if let stored = working.idempotentResult {
-                guard stored.requestSHA256 == requestSHA256 else {
-                    throw .conflict(
-                        code: "idempotency_key_reused",
-                        detail: "the idempotency key `\(idempotencyKey ?? "")` was used for a different call",
-                        currentState: nil, candidates: [])
-                }
-                return Result<[ChainedEvidence], ServiceError>.success([ChainedEvidence(stored: stored.response)])
-            }
             let step = try Self.check(
                 action, routeId: route.routeId, expectedState: expectedState, in: working, now: now,
                 bulk: (false, 1), context: context, policies: policies)
-            let result = Self.commit(
-                [step], bulkId: nil, into: &working, now: now, context: context, policies: policies)
-            if let idempotencyKey, case .success(let records) = result {
-                working.store(
-                    IdempotentResult(requestSHA256: requestSHA256, response: records[0].json), key: idempotencyKey)
-            }
-            return result
+            return Self.commit([step], bulkId: nil, into: &working, now: now, context: context, policies: policies)
         }
         return try outcome.get()[0]
-    }
-
-    /// What makes two calls "the same" for an idempotency key.
-    static func callFingerprint(
-        action: RouteAction, routeId: String, expectedState: RouteState?, context: CallContext
-    ) -> String {
-        JSON.object([
-            "action": .string(action.rawValue), "route_id": .string(routeId),
-            "expected_state": expectedState.map { .string($0.rawValue) } ?? .null,
-            "actor": context.actor.recordJSON, "operator_input": context.input.json,
-        ]).canonicalSHA256
-    }
-
-    /// Moves every listed route to `state` in one transaction with one clock reading: all or nothing.
-    public func bulk(
-        to state: RouteState, routeIds: [String], context: CallContext
-    ) async throws(ServiceError) -> [ChainedEvidence] {
-        guard let action = RouteAction(targetState: state) else {
-            throw .badInput(
-                field: "to", detail: "a bulk action moves routes to acknowledged, escalated, resolved or dismissed")
-        }
-        let ids = Array(Set(routeIds)).sorted()
-        if ids.count != routeIds.count {
-            let repeated = Dictionary(grouping: routeIds, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
-            throw .conflict(
-                code: "duplicate_route",
-                detail: "a bulk action names a route once; repeated: \(repeated.joined(separator: ", "))",
-                currentState: nil, candidates: [])
-        }
-        guard (1...Self.bulkLimit).contains(ids.count) else {
-            throw .badInput(
-                field: "routes", detail: "a bulk action takes 1 to \(Self.bulkLimit) routes, not \(ids.count)")
-        }
-        let now = clock()
-        let plans = try await readPlans(scheduleId: nil)
-        var scheduleIds: [String] = []
-        for id in ids {
-            guard let plan = plans.first(where: { $0.routes.contains { $0.routeId == id } }) else {
-                throw .notFound(code: "no_matching_route", detail: "no route `\(id)`")
-            }
-            scheduleIds.append(plan.scheduleId)
-        }
-        let policies = self.policies()
-        let scope = LockScope(routeIds: ids, scheduleIds: scheduleIds, chains: ids.map(Self.routeChain))
-        let outcome = try await write(scope) { (working: inout WorkingSet) throws(ServiceError) in
-            var steps: [CheckedStep] = []
-            for id in ids {
-                steps.append(
-                    try Self.check(
-                        action, routeId: id, expectedState: nil, in: working, now: now, bulk: (true, ids.count),
-                        context: context, policies: policies))
-            }
-            return Self.commit(
-                steps, bulkId: Self.bulkId(steps), into: &working, now: now, context: context, policies: policies)
-        }
-        return try outcome.get()
     }
 
     // MARK: The decision inside the transaction
@@ -319,13 +240,6 @@ public struct DrillService: Sendable {
         }
         let missing = decision.obligations.map(\.obligation).filter { !input.meets($0) }
         return missing.isEmpty ? nil : .missingObligation(missing: missing, decision: evidence)
-    }
-
-    static func bulkId(_ steps: [CheckedStep]) -> String {
-        PlanIds.bulkId(
-            acknowledgementIds: steps.map {
-                PlanIds.acknowledgementId(routeId: $0.route.routeId, sequence: Int64($0.sequence))
-            })
     }
 
     static func routeChain(_ routeId: String) -> String { "route:\(routeId)" }

@@ -17,17 +17,14 @@ public struct LockScope: Sendable, Equatable {
     public var exclusiveSchedules: Bool
     /// The refusal chains whose heads the call may extend.
     public var chains: [String]
-    public var idempotencyKey: String?
 
     public init(
-        routeIds: [String] = [], scheduleIds: [String] = [], exclusiveSchedules: Bool = false, chains: [String] = [],
-        idempotencyKey: String? = nil
+        routeIds: [String] = [], scheduleIds: [String] = [], exclusiveSchedules: Bool = false, chains: [String] = []
     ) {
         self.routeIds = Array(Set(routeIds)).sorted()
         self.scheduleIds = Array(Set(scheduleIds)).sorted()
         self.exclusiveSchedules = exclusiveSchedules
         self.chains = Array(Set(chains)).sorted()
-        self.idempotencyKey = idempotencyKey
     }
 }
 
@@ -97,17 +94,6 @@ public struct PolicySnapshot: Sendable, Equatable {
     }
 }
 
-/// A stored answer to an idempotent call: the same key and request give it back unchanged.
-public struct IdempotentResult: Sendable, Equatable {
-    public var requestSHA256: String
-    public var response: JSON
-
-    public init(requestSHA256: String, response: JSON) {
-        self.requestSHA256 = requestSHA256
-        self.response = response
-    }
-}
-
 /// The answer an API call gave, kept under its idempotency key (architecture.md §5) so a retry gets it again.
 public struct StoredAnswer: Sendable, Equatable {
     /// SHA-256 of the request's canonical form: a retry must send the same request.
@@ -131,7 +117,6 @@ public struct WorkingSet: Sendable {
     /// The newest record of each locked route (absent: no record yet).
     public var routeHeads: [String: ChainHead]
     public var chainHeads: [String: ChainHead]
-    public var idempotentResult: IdempotentResult?
 
     // What the call appends; the store writes exactly these, then commits.
     public private(set) var savedSchedules: [StoredSchedule] = []
@@ -139,7 +124,6 @@ public struct WorkingSet: Sendable {
     public private(set) var records: [ChainedEvidence] = []
     public private(set) var refusals: [(chain: String, entry: ChainedEvidence)] = []
     public private(set) var events: [HistoryEvent] = []
-    public private(set) var storedResult: (key: String, result: IdempotentResult)?
     /// The policies that decided what this call appends, kept so an audit package can embed them.
     public private(set) var policySnapshots: [PolicySnapshot] = []
     /// Audit packages to keep, by `audit_id`.
@@ -147,13 +131,12 @@ public struct WorkingSet: Sendable {
 
     public init(
         schedules: [String: StoredSchedule] = [:], plans: [String: Plan] = [:], routeHeads: [String: ChainHead] = [:],
-        chainHeads: [String: ChainHead] = [:], idempotentResult: IdempotentResult? = nil
+        chainHeads: [String: ChainHead] = [:]
     ) {
         self.schedules = schedules
         self.plans = plans
         self.routeHeads = routeHeads
         self.chainHeads = chainHeads
-        self.idempotentResult = idempotentResult
     }
 
     public mutating func save(_ schedule: StoredSchedule) {
@@ -188,8 +171,6 @@ public struct WorkingSet: Sendable {
     public mutating func keep(_ snapshot: PolicySnapshot) {
         if !policySnapshots.contains(where: { $0.sha256 == snapshot.sha256 }) { policySnapshots.append(snapshot) }
     }
-
-    public mutating func store(_ result: IdempotentResult, key: String) { storedResult = (key, result) }
 
     /// The current plan of a schedule among the loaded plans.
     public func currentPlan(of scheduleId: String) -> Plan? {
