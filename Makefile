@@ -16,10 +16,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The main job as far as it is built: test the default policy, then explain one decision.
+# The sandbox (sample mode) on 127.0.0.1:8080: the real server with sample data and sample identities.
 run: build
-	$(CAVRA) policy test policy/ --coverage
-	$(CAVRA) policy explain policy/ --input docs/examples/escalate-critical-production.json
+	@echo "Starting the CAVRA sandbox: open http://127.0.0.1:8080/ in a browser (Ctrl-C stops it)."
+	$(CAVRA) sandbox --port 8080
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Fuzz/Sources
