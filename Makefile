@@ -42,6 +42,7 @@ fuzz: deps
 test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	bash Tests/openapi/validate.sh
 	$(SWIFT) build -c release --scratch-path .build-release
 
 clean:

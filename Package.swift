@@ -66,7 +66,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Resources/console")],
-            plugins: ["EmbedDefaultPolicy"]
+            plugins: ["EmbedRepositoryFiles"]
         ),
         .executableTarget(
             name: "cavra",
@@ -100,13 +100,13 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
-        .plugin(name: "EmbedDefaultPolicy", capability: .buildTool()),
+        .plugin(name: "EmbedRepositoryFiles", capability: .buildTool()),
         // Shared by the test targets that run the built `cavra`.
         .target(name: "CavraTesting", path: "Tests/CavraTesting"),
         .testTarget(
             name: "CavraServerTests",
             dependencies: [
-                "CavraJSON", "CavraDrills", "CavraIdentity", "CavraStore", "CavraTesting", "cavra",
+                "CavraJSON", "CavraDrills", "CavraIdentity", "CavraStore", "CavraServer", "CavraTesting", "cavra",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .testTarget(

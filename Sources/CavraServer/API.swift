@@ -117,6 +117,9 @@ public struct API: Sendable {
             Endpoint(method: "GET", template: "/healthz") { api, _, _ throws(APIError) in api.healthz() },
             Endpoint(method: "GET", template: "/readyz") { api, _, _ throws(APIError) in await api.readyz() },
             Endpoint(method: "GET", template: "/metrics") { api, _, _ throws(APIError) in await api.metrics() },
+            Endpoint(method: "GET", template: "/openapi.json") { _, _, _ throws(APIError) in
+                APIResponse(status: 200, body: Array(embeddedOpenAPIDocument.utf8), contentType: "application/json")
+            },
             Endpoint(method: "GET", template: "/console/session") { api, request, _ throws(APIError) in
                 try await api.session(request)
             },

@@ -1,11 +1,12 @@
-// Builds the repository's default policy (`policy/*.cavra`) into the binary, so `cavra sandbox` run outside a
-// checkout still has it. The files stay the one source: this writes them into a Swift source at build time.
+// Builds two of the repository's files into the binary: the default policy (`policy/*.cavra`), so `cavra
+// sandbox` run outside a checkout still has it, and the API description (`docs/openapi.json`), which the server
+// answers at `/openapi.json`. The files stay the one source: this writes them into Swift sources at build time.
 
 import Foundation
 import PackagePlugin
 
 @main
-struct EmbedDefaultPolicy: BuildToolPlugin {
+struct EmbedRepositoryFiles: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let directory = context.package.directoryURL.appending(path: "policy")
         let names = (FileManager.default.subpaths(atPath: directory.path) ?? [])
@@ -24,11 +25,22 @@ struct EmbedDefaultPolicy: BuildToolPlugin {
             script += "printf '\\n\"\"\"####),\\n'\n"
         }
         script += "printf ']\\n'\n} > \"$out\"\n"
+        let openAPI = context.package.directoryURL.appending(path: "docs/openapi.json")
+        let openAPIOutput = context.pluginWorkDirectoryURL.appending(path: "OpenAPIDocument.swift")
+        var openAPIScript = "set -e; {\n"
+        openAPIScript += "printf '// Generated from docs/openapi.json at build time.\\n\\n'\n"
+        openAPIScript += "printf 'let embeddedOpenAPIDocument = ####\"\"\"\\n'\n"
+        openAPIScript += "cat '\(openAPI.path)'\n"
+        openAPIScript += "printf '\\n\"\"\"####\\n'\n"
+        openAPIScript += "} > '\(openAPIOutput.path)'\n"
         return [
             .buildCommand(
                 displayName: "Embedding the default policy", executable: URL(fileURLWithPath: "/bin/sh"),
                 arguments: ["-c", script], inputFiles: names.map { directory.appending(path: $0) },
-                outputFiles: [output])
+                outputFiles: [output]),
+            .buildCommand(
+                displayName: "Embedding the OpenAPI document", executable: URL(fileURLWithPath: "/bin/sh"),
+                arguments: ["-c", openAPIScript], inputFiles: [openAPI], outputFiles: [openAPIOutput]),
         ]
     }
 }
