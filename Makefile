@@ -3,11 +3,19 @@
 SWIFT ?= swift
 CAVRA := .build/debug/cavra
 APT_PACKAGES := libjansson-dev libsqlite3-dev
+# The browser tests of the Evidence Console (make test only).
+APT_TEST_PACKAGES := chromium chromium-driver
 
-.PHONY: deps build run test lint format fuzz clean
+.PHONY: deps test-deps apt-install build run test lint format fuzz clean
 
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+test-deps: deps
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_TEST_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -39,10 +47,11 @@ fuzz: deps
 		-artifact_prefix=.build-fuzz/artifacts/
 
 # The release build is part of the test: an optimiser crash must not reach a user.
-test: deps lint
+test: test-deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	bash Tests/openapi/validate.sh
+	CAVRA=$(CAVRA) bash Tests/console/run.sh
 	$(SWIFT) build -c release --scratch-path .build-release
 
 clean:
