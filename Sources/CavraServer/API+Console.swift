@@ -104,6 +104,7 @@ extension API {
             identity["actor_claim"] = .string(oidc.actorClaim)
             identity["groups_claim"] = .string(oidc.groupsClaim)
             identity["leeway_seconds"] = .int(oidc.leewaySeconds)
+            identity["keys"] = .string(oidc.keySourceDescription)
         }
         func describe(_ policy: CompiledPolicy?) -> JSON {
             guard let policy else { return .null }

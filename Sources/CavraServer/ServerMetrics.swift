@@ -70,6 +70,11 @@ public final class ServerMetrics: Sendable {
         ).increment(by: Int64(count))
     }
 
+    /// A fetch of the OIDC `jwks_uri`: at start, or for a token naming an unknown key.
+    public func jwksRefreshed(ok: Bool) {
+        (ok ? jwksRefreshes : jwksFailures).increment()
+    }
+
     func policyPolled(_ outcome: PolicyHolder.PollOutcome) {
         switch outcome {
         case .unchanged: break

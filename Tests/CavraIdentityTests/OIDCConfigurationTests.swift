@@ -76,11 +76,12 @@ import Testing
         ("the keys are missing: give one of `jwks`, `jwks_path` or `jwks_uri`", { $0["jwks"] = nil }),
         ("`jwks` and `jwks_path` are set together; give exactly one", { $0["jwks_path"] = "jwks.json" }),
         (
-            "`jwks_uri` is not supported yet: fetching keys from a URL comes with the API server; give the keys with "
-                + "`jwks` (inline) or `jwks_path` (a file) meanwhile",
+            "`jwks_uri` must use https:// for host id.example.com; http:// is allowed only for 127.0.0.1, localhost "
+                + "or ::1, because keys fetched in the clear could be replaced on the way, found "
+                + "`\"http://id.example.com/jwks\"`",
             {
                 $0["jwks"] = nil
-                $0["jwks_uri"] = "https://id.example.com/jwks"
+                $0["jwks_uri"] = "http://id.example.com/jwks"
             }
         ),
         ("`jwks`: a key set must be an object {\"keys\": [...]}", { $0["jwks"] = [] }),

@@ -5,6 +5,7 @@ import CavraDrills
 import CavraIdentity
 import CavraJSON
 import CavraStore
+import CavraTesting
 import Foundation
 import Testing
 
@@ -242,5 +243,89 @@ struct OIDCModeTests {
         #expect(refusal.code == "invalid_transition")
         let bad = try await live.post(Self.ack, Self.slack, token: commander, headers: [("Idempotency-Key", "")])
         #expect(bad.status == 400)
+    }
+}
+
+@Suite("cavra api with keys from jwks_uri")
+struct JWKSURITests {
+    /// A static file server on a loopback port: the identity provider's JWKS endpoint.
+    static func keyServer(serving directory: URL) throws -> ServerProcess {
+        let script = """
+            import functools, http.server, sys
+            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            print("keys listening on http://127.0.0.1:%d/" % server.server_port, flush=True)
+            server.serve_forever()
+            """
+        return try ServerProcess(
+            URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, directory.path], cwd: directory)
+    }
+
+    @Test("keys are fetched at start, and again (at most once a minute) when a token names a new key")
+    func rotation() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cavra-jwks-\(UUID())")
+        let identity = directory.appendingPathComponent("identity")
+        try DevelopmentIdentity.initialize(directory: identity.path)
+        let keys = try Self.keyServer(serving: identity)
+        // SIGKILL: Python leaves SIGTERM to its default action, which a signal mask inherited from the test
+        // process can block.
+        defer { keys.stop(signal: SIGKILL) }
+        let configuration: JSON = [
+            "issuer": .string(DevelopmentIdentity.issuer), "audience": .string(DevelopmentIdentity.audience),
+            "jwks_uri": .string("http://127.0.0.1:\(keys.port)/jwks.json"), "algorithms": ["ES256"],
+        ]
+        try Data(configuration.serialized().utf8).write(to: identity.appendingPathComponent("oidc-uri.json"))
+        try FileManager.default.copyItem(
+            at: repositoryRoot.appendingPathComponent("policy"), to: directory.appendingPathComponent("policy"))
+        let live = try LiveServer(
+            oidc: true,
+            environment: ["CAVRA_APPROVAL_OIDC_CONFIG": identity.appendingPathComponent("oidc-uri.json").path],
+            directory: directory)
+        defer { live.removeDirectory() }
+        let session = try await live.get("/console/session", token: try live.token("ic", groups: []))
+        #expect(session["mode"] == "authenticated")
+        let boundary = try await live.get("/console/security-boundary", token: try live.token("ic", groups: []))
+        #expect(boundary["identity"]?["keys"]?.stringValue?.hasSuffix("/jwks.json") == true)
+
+        // The provider rotates its key: the new key's tokens verify after one refetch.
+        let rotated = DevelopmentSigningKey()
+        try Data(rotated.jwks.serialized().utf8).write(to: identity.appendingPathComponent("jwks.json"))
+        let token = try TokenMinter.mint(
+            key: rotated, issuer: DevelopmentIdentity.issuer, audience: DevelopmentIdentity.audience, subject: "ic",
+            email: "ic@example.com", groups: [], ttl: TokenLifetime(seconds: 600), now: Timestamp(Date()))
+        // Within a minute of the last fetch the set is not fetched again: the new key is still unknown.
+        let early = try await live.get("/console/session", token: token)
+        #expect(early.status == 401)
+        #expect(early["detail"]?.stringValue?.contains("unknown key id") == true)
+        try await Task.sleep(for: .seconds(61))
+        let after = try await live.get("/console/session", token: token)
+        #expect(after.status == 200, "\(after.text)")
+        #expect(after["actor"]?["subject"] == "ic")
+        let metrics = try await live.get("/metrics")
+        #expect(metrics.text.contains("cavra_jwks_refreshes_total 2"))
+        // The old key is gone from the set: its tokens are refused now.
+        #expect(try await live.get("/console/session", token: try live.token("ic", groups: [])).status == 401)
+        #expect(live.stop() == 0)
+    }
+
+    @Test("an unreachable jwks_uri stops the start")
+    func unreachable() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cavra-jwks-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration: JSON = [
+            "issuer": "https://id.example", "audience": "cavra", "jwks_uri": "http://127.0.0.1:9/jwks.json",
+        ]
+        try Data(configuration.serialized().utf8).write(to: directory.appendingPathComponent("oidc.json"))
+        try FileManager.default.copyItem(
+            at: repositoryRoot.appendingPathComponent("policy"), to: directory.appendingPathComponent("policy"))
+        let run = try runProcess(
+            cavraExecutable, ["api", "--port", "0"], cwd: directory,
+            environment: [
+                "PATH": "/usr/bin:/bin",
+                "CAVRA_APPROVAL_OIDC_CONFIG": directory.appendingPathComponent("oidc.json").path,
+            ])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("the OIDC keys cannot be fetched"))
     }
 }

@@ -61,8 +61,13 @@ public final class ServerProcess: @unchecked Sendable {
                     "the server did not start (status \(process.terminationStatus)); stdout: \(seen); log: \(log)")
         }
         port = found
-        // Keep draining stdout so the server never blocks on a full pipe.
-        pipe.fileHandleForReading.readabilityHandler = { handle in _ = handle.availableData }
+        // Keep draining stdout so the server never blocks on a full pipe: a blocking read on a thread of its own,
+        // which ends at end of file. (A readability handler spins at end of file on Linux and can starve the
+        // queue that notices the process's exit.)
+        let reader = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            while !reader.availableData.isEmpty {}
+        }
     }
 
     /// Sends `signal` and waits for the exit; returns the exit status.
@@ -70,15 +75,15 @@ public final class ServerProcess: @unchecked Sendable {
     public func stop(signal: Int32 = SIGTERM) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }
         process.waitUntilExit()
-        stdoutPipe.fileHandleForReading.readabilityHandler = nil
         return process.terminationStatus
     }
 
     public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
     deinit {
+        // SIGKILL: a child may have inherited a signal mask that blocks SIGTERM.
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: logURL)

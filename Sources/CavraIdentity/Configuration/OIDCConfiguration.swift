@@ -14,7 +14,11 @@ public struct OIDCConfiguration: Sendable {
     public var issuer: String
     /// What `aud` of every accepted token must contain.
     public var audience: String
+    /// The keys, for `jwks` and `jwks_path`. Empty for `jwks_uri`: those keys are fetched while the server runs,
+    /// by the `RemoteKeySet` of each `TokenVerifier`.
     public var keys: JWKSet
+    /// Where the keys come from.
+    public var keySource: KeySource
     public var leewaySeconds: Int64
     public var algorithms: [SigningAlgorithm]
     /// The claim that names the actor for people (`Actor.id`).
@@ -30,11 +34,35 @@ public struct OIDCConfiguration: Sendable {
         self.issuer = issuer
         self.audience = audience
         self.keys = keys
+        self.keySource = .inline
         self.leewaySeconds = leewaySeconds
         self.algorithms = algorithms
         self.actorClaim = actorClaim
         self.groupsClaim = groupsClaim
     }
+
+    /// A configuration whose keys are fetched from `jwksURI`, which must be https (http only for a loopback host).
+    public init(
+        issuer: String, audience: String, jwksURI: URL, leewaySeconds: Int64 = 60,
+        algorithms: [SigningAlgorithm] = SigningAlgorithm.defaults, actorClaim: String = "email",
+        groupsClaim: String = "groups"
+    ) throws(IdentityError) {
+        try Self.checkJWKSURI(jwksURI.absoluteString)
+        self.init(
+            issuer: issuer, audience: audience, keys: .empty, leewaySeconds: leewaySeconds, algorithms: algorithms,
+            actorClaim: actorClaim, groupsClaim: groupsClaim)
+        keySource = .remote(jwksURI)
+    }
+
+    /// The `jwks_uri`, when the keys come from one.
+    public var jwksURI: URL? {
+        if case .remote(let uri) = keySource { return uri }
+        return nil
+    }
+
+    /// Where the keys come from, for people (`/console/security-boundary`): `jwks`, `jwks_path: <path>` or the
+    /// `jwks_uri` itself.
+    public var keySourceDescription: String { keySource.description }
 
     /// The configuration the environment names, or nil when `CAVRA_APPROVAL_OIDC_CONFIG` is unset or empty.
     public static func fromEnvironment(
@@ -76,7 +104,7 @@ public struct OIDCConfiguration: Sendable {
         try reader.refuseUnknownFields()
         issuer = try reader.nonEmptyString("issuer")
         audience = try reader.nonEmptyString("audience")
-        keys = try reader.keys(baseDirectory: baseDirectory)
+        (keys, keySource) = try reader.keys(baseDirectory: baseDirectory)
         leewaySeconds = try reader.leeway()
         algorithms = try reader.algorithms()
         actorClaim = try reader.nonEmptyString("actor_claim", default: "email")
@@ -118,7 +146,7 @@ private struct ConfigurationReader {
         return string
     }
 
-    func keys(baseDirectory: String) throws(IdentityError) -> JWKSet {
+    func keys(baseDirectory: String) throws(IdentityError) -> (JWKSet, OIDCConfiguration.KeySource) {
         let sources = ["jwks", "jwks_path", "jwks_uri"].filter { object[$0] != nil }
         guard sources.count <= 1 else {
             throw IdentityError(
@@ -127,22 +155,21 @@ private struct ConfigurationReader {
         switch sources.first {
         case "jwks":
             do {
-                return try JWKSet(json: object["jwks"]!)
+                return (try JWKSet(json: object["jwks"]!), .inline)
             } catch {
                 throw IdentityError("`jwks`: \(error.description)")
             }
         case "jwks_path":
             return try keysFromFile(baseDirectory: baseDirectory)
         case "jwks_uri":
-            throw IdentityError(
-                "`jwks_uri` is not supported yet: fetching keys from a URL comes with the API server; "
-                    + "give the keys with `jwks` (inline) or `jwks_path` (a file) meanwhile")
+            let uri = try OIDCConfiguration.checkJWKSURI(try nonEmptyString("jwks_uri"))
+            return (.empty, .remote(uri))
         default:
             throw IdentityError("the keys are missing: give one of `jwks`, `jwks_path` or `jwks_uri`")
         }
     }
 
-    private func keysFromFile(baseDirectory: String) throws(IdentityError) -> JWKSet {
+    private func keysFromFile(baseDirectory: String) throws(IdentityError) -> (JWKSet, OIDCConfiguration.KeySource) {
         let path = try nonEmptyString("jwks_path")
         let url =
             path.hasPrefix("/")
@@ -156,7 +183,7 @@ private struct ConfigurationReader {
             throw IdentityError("`jwks_path`: cannot read `\(url.path)`: \(error.localizedDescription)")
         }
         do {
-            return try JWKSet(json: json)
+            return (try JWKSet(json: json), .file(path: url.path))
         } catch {
             throw IdentityError("`jwks_path`: `\(url.path)`: \(error.description)")
         }
@@ -200,5 +227,54 @@ private struct ConfigurationReader {
         case .array, .object: value.typeName
         default: "`\(value.serialized())`"
         }
+    }
+}
+
+extension OIDCConfiguration {
+    /// Where the verification keys come from.
+    public enum KeySource: Sendable, Equatable, CustomStringConvertible {
+        /// `jwks`: in the configuration itself.
+        case inline
+        /// `jwks_path`: read once, from this file.
+        case file(path: String)
+        /// `jwks_uri`: fetched at start, cached, and fetched again for an unknown `kid`.
+        case remote(URL)
+
+        /// `jwks`, `jwks_path: <path>`, or the `jwks_uri`.
+        public var description: String {
+            switch self {
+            case .inline: "jwks"
+            case .file(let path): "jwks_path: \(path)"
+            case .remote(let uri): uri.absoluteString
+            }
+        }
+    }
+
+    /// The hosts `jwks_uri` may name over plain http: the keys can only be tampered with on this machine.
+    static let loopbackHosts: Set<String> = ["127.0.0.1", "localhost", "::1"]
+
+    /// `text` as a `jwks_uri`: https, or http to a loopback host, because keys fetched over plain http from
+    /// elsewhere could be replaced on the way and would then let anyone sign tokens. Redirects are checked by the
+    /// same rule.
+    @discardableResult
+    static func checkJWKSURI(_ text: String) throws(IdentityError) -> URL {
+        let found = "found `\(JSON.string(text).serialized())`"
+        guard let uri = URL(string: text), let scheme = uri.scheme?.lowercased(), ["https", "http"].contains(scheme),
+            let host = uri.host, !host.isEmpty
+        else {
+            throw IdentityError(
+                "`jwks_uri` must be an https:// URL (http:// only for 127.0.0.1, localhost or ::1), \(found)")
+        }
+        // Credentials in the URL would be shown wherever the key source is (the console, logs).
+        if uri.user != nil || uri.password != nil {
+            throw IdentityError("`jwks_uri` must not hold a user name or password, \(found)")
+        }
+        let bareHost = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if scheme == "http", !loopbackHosts.contains(bareHost) {
+            throw IdentityError(
+                "`jwks_uri` must use https:// for host \(host); http:// is allowed only for 127.0.0.1, localhost "
+                    + "or ::1, because keys fetched in the clear could be replaced on the way, \(found)")
+        }
+        return uri
     }
 }

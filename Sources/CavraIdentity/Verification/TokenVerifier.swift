@@ -7,9 +7,27 @@ import JWTKit
 
 public struct TokenVerifier: Sendable {
     public let configuration: OIDCConfiguration
+    /// The fetched keys when the configuration names a `jwks_uri`, else nil. Verifiers made separately fetch
+    /// separately, so a server keeps one verifier.
+    public let remoteKeys: RemoteKeySet?
 
-    public init(configuration: OIDCConfiguration) {
+    /// A verifier of tokens under `configuration`. For a `jwks_uri`, the key set is fetched by `start()`, or else
+    /// when the first token is verified; `minimumRefreshInterval` and `onRefresh` configure its `RemoteKeySet`.
+    public init(
+        configuration: OIDCConfiguration,
+        minimumRefreshInterval: Duration = RemoteKeySet.defaultMinimumRefreshInterval,
+        onRefresh: (@Sendable (Bool) -> Void)? = nil
+    ) {
         self.configuration = configuration
+        remoteKeys = configuration.jwksURI.map {
+            RemoteKeySet(uri: $0, minimumRefreshInterval: minimumRefreshInterval, onRefresh: onRefresh)
+        }
+    }
+
+    /// Fetches the keys of a `jwks_uri` (nothing to do for `jwks` and `jwks_path`); a server calls this at start and
+    /// does not start when it throws.
+    public func start() async throws(IdentityError) {
+        try await remoteKeys?.start()
     }
 
     /// The verified actor a token proves at `now`, or the first reason it is refused. Checks run in this order:
@@ -17,7 +35,7 @@ public struct TokenVerifier: Sendable {
     public func verify(_ token: String, now: Timestamp) async throws(IdentityError) -> Actor {
         let jws = try CompactJWS(token)
         let algorithm = try checkHeader(jws.header)
-        let key = try verificationKey(for: jws.header, algorithm: algorithm)
+        let key = try await verificationKey(for: jws.header, algorithm: algorithm)
         try await checkSignature(of: jws, key: key, algorithm: algorithm)
         try ClaimsCheck(configuration: configuration, now: now).check(jws.payload)
         return try Actor(
@@ -46,24 +64,31 @@ public struct TokenVerifier: Sendable {
         return algorithm
     }
 
-    /// The key named by `kid`, else the only key of the algorithm's kind.
+    /// The key named by `kid`, else the only key of the algorithm's kind. A `kid` the fetched set does not know
+    /// may be a key the identity provider has just rotated in, so the set is fetched again (rate limited) and the
+    /// key looked up once more.
     private func verificationKey(
         for header: JSONObject, algorithm: SigningAlgorithm
-    ) throws(IdentityError) -> VerificationKey {
+    ) async throws(IdentityError) -> VerificationKey {
+        var keys = configuration.keys
+        if let remoteKeys { keys = try await remoteKeys.keys() }
         let key: VerificationKey
         if let kidValue = header["kid"] {
-            key = try namedKey(kidValue, algorithm: algorithm)
+            if let remoteKeys, let kid = kidValue.stringValue, !keys.knows(kid) {
+                keys = try await remoteKeys.keysAfterUnknownKeyID()
+            }
+            key = try namedKey(kidValue, in: keys, algorithm: algorithm)
         } else {
-            key = try onlyKey(for: algorithm)
+            key = try onlyKey(in: keys, for: algorithm)
         }
         try checkPinnedAlgorithm(of: key, algorithm: algorithm)
         return key
     }
 
     /// Without `kid`: the only key of the algorithm's type.
-    private func onlyKey(for algorithm: SigningAlgorithm) throws(IdentityError) -> VerificationKey {
+    private func onlyKey(in keys: JWKSet, for algorithm: SigningAlgorithm) throws(IdentityError) -> VerificationKey {
         let kind = algorithm.keyKind
-        let candidates = configuration.keys.keys.filter { $0.kind == kind }
+        let candidates = keys.keys.filter { $0.kind == kind }
         if candidates.count == 1 { return candidates[0] }
         if candidates.isEmpty {
             throw IdentityError(
@@ -78,17 +103,19 @@ public struct TokenVerifier: Sendable {
     // Swift 6.3.1's optimiser crashes on this function ("Found ownership error" in CopyPropagation), so it is
     // left unoptimised; it runs once per token.
     @_optimize(none)
-    private func namedKey(_ kidValue: JSON, algorithm: SigningAlgorithm) throws(IdentityError) -> VerificationKey {
+    private func namedKey(
+        _ kidValue: JSON, in keys: JWKSet, algorithm: SigningAlgorithm
+    ) throws(IdentityError) -> VerificationKey {
         guard let kid = kidValue.stringValue else {
             throw IdentityError("token header `kid` must be a string, found \(kidValue.typeName)")
         }
-        guard let index = configuration.keys.keys.firstIndex(where: { $0.id == kid }) else {
-            if let reason = configuration.keys.unusableKeys[kid] {
+        guard let index = keys.keys.firstIndex(where: { $0.id == kid }) else {
+            if let reason = keys.unusableKeys[kid] {
                 throw IdentityError("token names key \(quoted(kid)), which cannot verify tokens: \(reason)")
             }
             throw IdentityError("token signed with unknown key id \(quoted(kid))")
         }
-        let key = configuration.keys.keys[index]
+        let key = keys.keys[index]
         let kind = algorithm.keyKind
         if key.kind != kind {
             throw IdentityError(
@@ -141,5 +168,12 @@ public struct TokenVerifier: Sendable {
         } catch {
             return false
         }
+    }
+}
+
+extension JWKSet {
+    /// Whether the set holds a key with this id, usable or not.
+    fileprivate func knows(_ kid: String) -> Bool {
+        keys.contains { $0.id == kid } || unusableKeys[kid] != nil
     }
 }
