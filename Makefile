@@ -49,7 +49,7 @@ fuzz: deps
 # The release build is part of the test: an optimiser crash must not reach a user.
 test: test-deps lint
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	url="$$(bash Tests/postgres/ensure.sh)" && CAVRA_TEST_DATABASE_URL="$$url" $(SWIFT) test
 	bash Tests/openapi/validate.sh
 	CAVRA=$(CAVRA) bash Tests/console/run.sh
 	$(SWIFT) build -c release --scratch-path .build-release

@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "cavra", targets: ["cavra"]),
         .library(name: "CavraPolicy", targets: ["CavraPolicy"]),
         .library(name: "CavraJSON", targets: ["CavraJSON"]),
+        .library(name: "CavraIdentity", targets: ["CavraIdentity"]),
+        .library(name: "CavraServer", targets: ["CavraServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -44,7 +47,10 @@ let package = Package(
         ),
         .target(
             name: "CavraStore",
-            dependencies: ["CavraDrills", "CavraJSON", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "CavraDrills", "CavraJSON", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .target(
             name: "CavraIdentity",
@@ -90,6 +96,7 @@ let package = Package(
             dependencies: [
                 "CavraStore", "CavraDrills", "CavraPolicy", "CavraJSON", "CavraTesting", "cavra",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
         .testTarget(
             name: "CavraIdentityTests",

@@ -4,6 +4,7 @@ import CavraDrills
 import CavraIdentity
 import CavraJSON
 import CavraPolicy
+import CavraStore
 
 extension API {
     func healthz() -> APIResponse { .json(200, ["status": "ok"]) }
@@ -27,7 +28,9 @@ extension API {
             ]
         }
         if let error = holder.error { body["policy_error"] = .string(error) }
-        var store: JSONObject = ["kind": "sqlite", "location": .string(environment.storeDescription)]
+        var store: JSONObject = [
+            "kind": .string(DrillStores.kind(of: service.store)), "location": .string(environment.storeDescription),
+        ]
         do {
             _ = try await service.store.isOIDCStore()
             store["status"] = "ok"

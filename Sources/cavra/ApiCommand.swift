@@ -13,7 +13,8 @@ struct ApiCommand: AsyncParsableCommand {
         commandName: "api",
         abstract: "Serve the HTTP API: every change decided by the policy, the actor proven by an OIDC token.",
         discussion: """
-            The store is --store, else CAVRA_DATABASE_URL, else .cavra/cavra.sqlite. OIDC is configured by the file \
+            The store is --store, else CAVRA_DATABASE_URL, else .cavra/cavra.sqlite; a postgres:// URL lets several \
+            replicas share one PostgreSQL (docs/operations.md). OIDC is configured by the file \
             CAVRA_APPROVAL_OIDC_CONFIG names; without it the server runs in local mode (actors asserted, never \
             verified). CAVRA_CORS_ORIGINS (comma list) enables CORS for those origins; CAVRA_AUDIT_SIGNING_KEY signs \
             audit packages. The policy is polled every 2 seconds; an invalid edit is refused and the last good \
@@ -22,7 +23,7 @@ struct ApiCommand: AsyncParsableCommand {
 
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0: any free port, printed at start).") var port = 8080
-    @Option(help: "The store: a SQLite file path.") var store: String?
+    @Option(help: "The store: a SQLite file path or a postgres:// URL.") var store: String?
     @Option(help: "The policy: a .cavra file or a directory.") var policy = "policy/"
     @Option(
         name: .customLong("shadow-policy"),
@@ -55,28 +56,43 @@ struct ApiCommand: AsyncParsableCommand {
             throw CavraExit.badInput
         }
         let location = store ?? environment["CAVRA_DATABASE_URL"] ?? ".cavra/cavra.sqlite"
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            printError("error: PostgreSQL stores are not supported by this release; use a SQLite file path")
+        let drillStore = try await openDrillStore(location: location, create: true)
+        if oidc != nil {
+            do {
+                try await drillStore.markOIDCStore()
+            } catch {
+                printError("error: \(error)")
+                await DrillStores.close(drillStore)
+                throw ExitCode(10)
+            }
+        }
+        let metrics = ServerMetrics()
+        let verifier = oidc.map {
+            TokenVerifier(configuration: $0, onRefresh: { ok in metrics.jwksRefreshed(ok: ok) })
+        }
+        do {
+            try await verifier?.start()
+        } catch {
+            printError("error: the OIDC keys cannot be fetched: \(error)")
             throw CavraExit.badInput
         }
-        let sqlite: SQLiteDrillStore
-        do {
-            sqlite = try SQLiteDrillStore(path: location)
-            if oidc != nil { try await sqlite.markOIDCStore() }
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(10)
-        }
-        let verifier = oidc.map { TokenVerifier(configuration: $0) }
-        let service = DrillService(store: sqlite, policies: { holder.policies }, clock: clock)
+        let service = DrillService(store: drillStore, policies: { holder.policies }, clock: clock)
         let corsOrigins = (environment["CAVRA_CORS_ORIGINS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let api = APIEnvironment(
             service: service, policies: holder, mode: oidc == nil ? .local : .oidc, verifier: verifier, oidc: oidc,
-            keyring: keyring, corsOrigins: corsOrigins, storeDescription: location, metrics: ServerMetrics(),
-            clock: clock)
+            keyring: keyring, corsOrigins: corsOrigins, storeDescription: DrillStores.describe(location),
+            metrics: metrics, clock: clock)
         let mode = oidc == nil ? "local mode: actors are asserted, never verified" : "OIDC issuer \(oidc!.issuer)"
-        try await serve(api, host: host, port: port, label: "cavra api", describe: "\(mode); store \(location)")
+        do {
+            try await serve(
+                api, host: host, port: port, label: "cavra api",
+                describe: "\(mode); store \(DrillStores.describe(location))")
+        } catch {
+            await DrillStores.close(drillStore)
+            throw error
+        }
+        await DrillStores.close(drillStore)
     }
 }
 

@@ -38,7 +38,7 @@ extension AuditCommand {
                 printError("error: \(error.description)")
                 throw CavraExit.badInput
             }
-            let store = try options.openStore()
+            let store = try await options.openStore()
             let policy = try options.loadPolicy()
             let actor = try await options.actor(store: store)
             let service = options.service(store: store, policy: policy)

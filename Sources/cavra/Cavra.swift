@@ -10,7 +10,7 @@ struct Cavra: AsyncParsableCommand {
         abstract: "The runtime authority for rollback-drill notification routes.",
         subcommands: [
             PolicyCommand.self, DrillsCommand.self, AuditCommand.self, IdentityCommand.self, TokenCommand.self,
-            ApiCommand.self, SandboxCommand.self,
+            ApiCommand.self, SandboxCommand.self, StoreCommand.self,
         ])
 
     static func main() async {

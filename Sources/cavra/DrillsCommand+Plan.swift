@@ -20,7 +20,7 @@ extension DrillsCommand {
         func run() async throws {
             let scheduleJSON = try Self.readJSON(schedule)
             let historyJSON = try history.map(Self.readJSON)
-            let store = try options.openStore(create: true)
+            let store = try await options.openStore(create: true)
             let policy = try options.loadPolicy()
             let actor = try await options.actor(store: store)
             let service = options.service(store: store, policy: policy)

@@ -17,7 +17,7 @@ extension DrillsCommand {
         @Option(help: "Skip this many routes.") var offset = 0
 
         func run() async throws {
-            let store = try options.openStore()
+            let store = try await options.openStore()
             let policy = try options.loadPolicy()
             let actor = try await options.actor(store: store)
             let service = options.service(store: store, policy: policy)
@@ -46,7 +46,7 @@ extension DrillsCommand {
         @OptionGroup var options: DrillsOptions
 
         func run(_ action: RouteAction) async throws {
-            let store = try options.openStore()
+            let store = try await options.openStore()
             let policy = try options.loadPolicy()
             let actor = try await options.actor(store: store)
             let service = options.service(store: store, policy: policy)
@@ -109,7 +109,7 @@ extension DrillsCommand {
         }
 
         func run() async throws {
-            let store = try options.openStore()
+            let store = try await options.openStore()
             let policy = try options.loadPolicy()
             let actor = try await options.actor(store: store)
             let service = options.service(store: store, policy: policy)

@@ -19,7 +19,7 @@ struct DrillsCommand: AsyncParsableCommand {
 
 /// What every `drills` command takes: the store, the policy, the output form and the actor.
 struct DrillsOptions: ParsableArguments {
-    @Option(help: "The store: a SQLite file path (postgres:// URLs arrive with replicas).") var store: String?
+    @Option(help: "The store: a SQLite file path or a postgres:// URL.") var store: String?
     @Option(help: "The policy: a .cavra file or a directory.") var policy = "policy/"
     @Flag(help: "Print JSON instead of text.") var json = false
     @Option(help: "Act as the identity proven by this OIDC token (verified against CAVRA_APPROVAL_OIDC_CONFIG).")
@@ -33,25 +33,11 @@ struct DrillsOptions: ParsableArguments {
         store ?? ProcessInfo.processInfo.environment["CAVRA_DATABASE_URL"] ?? ".cavra/cavra.sqlite"
     }
 
-    /// Opens the store; only `create` (a plan call) may bring a new store file into being, so a mistyped
-    /// `--store` on a read or an action is an error rather than a new empty store.
-    func openStore(create: Bool = false) throws -> SQLiteDrillStore {
-        let location = storeLocation
-        if !create && !FileManager.default.fileExists(atPath: location) {
-            printError(
-                "error: no store at `\(location)`; plan a schedule first (`cavra drills plan`) or name it with --store")
-            throw CavraExit.badInput
-        }
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            printError("error: PostgreSQL stores are not supported by this release; use a SQLite file path")
-            throw CavraExit.badInput
-        }
-        do {
-            return try SQLiteDrillStore(path: location)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(10)
-        }
+    /// Opens the store; only `create` (a plan call) may bring a new SQLite file into being, so a mistyped
+    /// `--store` on a read or an action is an error rather than a new empty store. A PostgreSQL database must
+    /// exist already; its tables are created (migrated) on first use.
+    func openStore(create: Bool = false) async throws -> any DrillStore {
+        try await openDrillStore(location: storeLocation, create: create)
     }
 
     func loadPolicy() throws -> CompiledPolicy {
@@ -71,13 +57,13 @@ struct DrillsOptions: ParsableArguments {
         }
     }
 
-    func service(store: SQLiteDrillStore, policy: CompiledPolicy) -> DrillService {
+    func service(store: any DrillStore, policy: CompiledPolicy) -> DrillService {
         DrillService(
             store: store, policies: { PolicySet(enforced: policy) }, clock: { Timestamp(Date()) })
     }
 
     /// The actor: a verified token, or `--as` where no OIDC is configured and the store never saw it.
-    func actor(store: SQLiteDrillStore) async throws -> Actor {
+    func actor(store: any DrillStore) async throws -> Actor {
         let environment = ProcessInfo.processInfo.environment
         if let token {
             guard let configPath = environment["CAVRA_APPROVAL_OIDC_CONFIG"] else {
@@ -113,6 +99,36 @@ struct DrillsOptions: ParsableArguments {
         let groupList = (groups ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         return Actor.unverified(actorName, groups: groupList)
+    }
+}
+
+/// Opens the store at `location` for a command: an unreadable URL or a missing SQLite file (unless `create`) is
+/// bad input (exit 2), any other failure a store error (exit 10). Start-up warnings go to stderr.
+func openDrillStore(location: String, create: Bool) async throws -> any DrillStore {
+    try checkStoreLocation(location)
+    if !DrillStores.isPostgres(location) && !create && !FileManager.default.fileExists(atPath: location) {
+        printError(
+            "error: no store at `\(location)`; plan a schedule first (`cavra drills plan`) or name it with --store")
+        throw CavraExit.badInput
+    }
+    do {
+        let store = try await DrillStores.open(location: location, create: create)
+        for warning in DrillStores.warnings(of: store) { printError(warning) }
+        return store
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode(10)
+    }
+}
+
+/// A `postgres://` URL that cannot be read (an unknown parameter, a bad `sslmode`) is bad input (exit 2).
+func checkStoreLocation(_ location: String) throws {
+    guard DrillStores.isPostgres(location) else { return }
+    do {
+        _ = try PostgresSettings(url: location)
+    } catch {
+        printError("error: \(error)")
+        throw CavraExit.badInput
     }
 }
 

@@ -11,93 +11,95 @@ import Testing
 @Suite struct AuditPackageTests {
     // MARK: Export
 
-    @Test func anExportHoldsEveryRecordRefusalPolicyAndCountAndVerifies() async throws {
-        let fixture = try ServiceFixture()
-        defer { fixture.remove() }
-        try await AuditFixture.populate(fixture)
-        let key = AuditSigningKey()
-        let package = try await AuditFixture.export(fixture, key: key)
+    @Test(arguments: StoreEngine.tested)
+    func anExportHoldsEveryRecordRefusalPolicyAndCountAndVerifies(_ engine: StoreEngine) async throws {
+        try await ServiceFixture.with(engine) { fixture in
+            try await AuditFixture.populate(fixture)
+            let key = AuditSigningKey()
+            let package = try await AuditFixture.export(fixture, key: key)
 
-        #expect(package["schema_version"] == "cavra.rollback-drill-acknowledgement-audit-package.v2")
-        #expect(package["generated_at"]?.stringValue == fixture.clock.now.description)
-        #expect(package["generated_by"] == ["id": "ic@example.com", "verified": true, "issuer": "https://id"])
-        #expect(package["route_count"] == 6)
-        #expect(package["withheld_route_count"] == 0)
-        #expect(package["acknowledgement_count"] == 3)
-        #expect(
-            package["state_counts"] == [
-                "outstanding": 5, "acknowledged": 0, "escalated": 0, "resolved": 1, "dismissed": 0,
-            ])
-        #expect(package["breached_count"] == 1)
-        #expect(package["alert_level"] == "critical")
-        #expect(package["filters"]?["include_superseded"] == false)
-        #expect(package["filters"]?["schedule_id"] == .null)
+            #expect(package["schema_version"] == "cavra.rollback-drill-acknowledgement-audit-package.v2")
+            #expect(package["generated_at"]?.stringValue == fixture.clock.now.description)
+            #expect(package["generated_by"] == ["id": "ic@example.com", "verified": true, "issuer": "https://id"])
+            #expect(package["route_count"] == 6)
+            #expect(package["withheld_route_count"] == 0)
+            #expect(package["acknowledgement_count"] == 3)
+            #expect(
+                package["state_counts"] == [
+                    "outstanding": 5, "acknowledged": 0, "escalated": 0, "resolved": 1, "dismissed": 0,
+                ])
+            #expect(package["breached_count"] == 1)
+            #expect(package["alert_level"] == "critical")
+            #expect(package["filters"]?["include_superseded"] == false)
+            #expect(package["filters"]?["schedule_id"] == .null)
 
-        let slack = try AuditFixture.routeIndex(package, provider: "slack", owner: "release-governance")
-        let route = try #require(package["routes"]?.arrayValue?[slack])
-        let records = try #require(route["acknowledgements"]?.arrayValue)
-        #expect(records.map { $0["acknowledgement_state"] } == ["acknowledged", "escalated", "resolved"])
-        #expect(route["state"] == "resolved")
-        #expect(route["record_count"] == 3)
-        #expect(route["head_hash"] == records[2]["hash"])
-        #expect(route["plan_revision"] == 1)
-        #expect(route["superseded"] == false)
-        #expect(route["breached"] == false)
-        #expect(route["refused_attempts"]?.arrayValue?.map { $0["outcome"] } == ["missing_obligation"])
-        let teams = try AuditFixture.routeIndex(package, provider: "teams", owner: "platform-operations")
-        #expect(package["routes"]?.arrayValue?[teams]["breached"] == true)
-        #expect(package["routes"]?.arrayValue?[teams]["refused_attempts"]?.arrayValue?.count == 1)
-        #expect(package["routes"]?.arrayValue?[teams]["head_hash"] == "")
+            let slack = try AuditFixture.routeIndex(package, provider: "slack", owner: "release-governance")
+            let route = try #require(package["routes"]?.arrayValue?[slack])
+            let records = try #require(route["acknowledgements"]?.arrayValue)
+            #expect(records.map { $0["acknowledgement_state"] } == ["acknowledged", "escalated", "resolved"])
+            #expect(route["state"] == "resolved")
+            #expect(route["record_count"] == 3)
+            #expect(route["head_hash"] == records[2]["hash"])
+            #expect(route["plan_revision"] == 1)
+            #expect(route["superseded"] == false)
+            #expect(route["breached"] == false)
+            #expect(route["refused_attempts"]?.arrayValue?.map { $0["outcome"] } == ["missing_obligation"])
+            let teams = try AuditFixture.routeIndex(package, provider: "teams", owner: "platform-operations")
+            #expect(package["routes"]?.arrayValue?[teams]["breached"] == true)
+            #expect(package["routes"]?.arrayValue?[teams]["refused_attempts"]?.arrayValue?.count == 1)
+            #expect(package["routes"]?.arrayValue?[teams]["head_hash"] == "")
 
-        let policy = try PolicyCompiler.compile(
-            PolicySource.load(path: ServiceFixture.repositoryRoot.appendingPathComponent("policy").path)
-        ).policy
-        let sha = try #require(policy?.sha256)
-        #expect(package["policies"]?.objectValue?.keys == [sha])
-        #expect(package["policies"]?[sha]?["kind"] == "directory")
-        #expect(package["policies"]?[sha]?["id"] == "rollback-drills")
+            let policy = try PolicyCompiler.compile(
+                PolicySource.load(path: ServiceFixture.repositoryRoot.appendingPathComponent("policy").path)
+            ).policy
+            let sha = try #require(policy?.sha256)
+            #expect(package["policies"]?.objectValue?.keys == [sha])
+            #expect(package["policies"]?[sha]?["kind"] == "directory")
+            #expect(package["policies"]?[sha]?["id"] == "rollback-drills")
 
-        let content = try #require(package["integrity"]?["content_sha256"]?.stringValue)
-        #expect(package["audit_id"]?.stringValue == "gordackaudit-" + content.prefix(16))
-        #expect(package["integrity"]?["canonicalization"] == "RFC8785")
-        #expect(package["integrity"]?["signature"]?["key_id"]?.stringValue == key.publicKey.keyId)
-        #expect(package["integrity"]?["signature"]?["public_key"]?.stringValue == key.publicKey.base64URL)
+            let content = try #require(package["integrity"]?["content_sha256"]?.stringValue)
+            #expect(package["audit_id"]?.stringValue == "gordackaudit-" + content.prefix(16))
+            #expect(package["integrity"]?["canonicalization"] == "RFC8785")
+            #expect(package["integrity"]?["signature"]?["key_id"]?.stringValue == key.publicKey.keyId)
+            #expect(package["integrity"]?["signature"]?["public_key"]?.stringValue == key.publicKey.base64URL)
 
-        let trusted = try AuditPackageVerifier.verify(package, trustedKeys: [key.publicKey], strictTrace: true)
-        #expect(trusted.routeCount == 6)
-        #expect(trusted.recordCount == 3)
-        #expect(trusted.refusedAttemptCount == 2)
-        #expect(trusted.signature == .trusted(keyId: key.publicKey.keyId))
-        #expect(
-            trusted.summary
-                == "\(package["audit_id"]!.stringValue!) (6 routes, 3 records, 2 refused attempts, signature: \(key.publicKey.keyId) trusted)"
-        )
-        #expect(try AuditPackageVerifier.verify(package).signature == .untrusted(keyId: key.publicKey.keyId))
+            let trusted = try AuditPackageVerifier.verify(package, trustedKeys: [key.publicKey], strictTrace: true)
+            #expect(trusted.routeCount == 6)
+            #expect(trusted.recordCount == 3)
+            #expect(trusted.refusedAttemptCount == 2)
+            #expect(trusted.signature == .trusted(keyId: key.publicKey.keyId))
+            #expect(
+                trusted.summary
+                    == "\(package["audit_id"]!.stringValue!) (6 routes, 3 records, 2 refused attempts, signature: \(key.publicKey.keyId) trusted)"
+            )
+            #expect(try AuditPackageVerifier.verify(package).signature == .untrusted(keyId: key.publicKey.keyId))
+        }
     }
 
-    @Test func anExportIsStoredByItsIdAndSummarisedInTheHistory() async throws {
-        let fixture = try ServiceFixture()
-        defer { fixture.remove() }
-        try await AuditFixture.populate(fixture)
-        let package = try await AuditFixture.export(fixture)
-        let auditId = try #require(package["audit_id"]?.stringValue)
-        let events = try await fixture.service.history(kind: "audit_package")
-        #expect(events.count == 1)
-        #expect(events.first?.payload["audit_id"] == package["audit_id"])
-        #expect(events.first?.payload["route_count"] == package["route_count"])
-        #expect(events.first?.payload["routes"] == nil)
-        #expect(events.first?.scheduleId == AuditFixture.productionId)
-        #expect(try await fixture.service.storedAuditPackage(auditId: auditId) == package)
-        #expect(try await fixture.service.storedAuditPackage(auditId: "gordackaudit-0000000000000000") == nil)
-        #expect(
-            try await fixture.service.storedAuditPackage(
-                auditId: auditId, actor: ServiceFixture.commander, channel: .api) == package)
-        await #expect(throws: ServiceError.self) {
-            try await fixture.service.storedAuditPackage(
-                auditId: auditId, actor: Actor.unverified("auditor", groups: ["auditors"]), channel: .api)
+    @Test(arguments: StoreEngine.tested)
+    func anExportIsStoredByItsIdAndSummarisedInTheHistory(_ engine: StoreEngine) async throws {
+        try await ServiceFixture.with(engine) { fixture in
+            try await AuditFixture.populate(fixture)
+            let package = try await AuditFixture.export(fixture)
+            let auditId = try #require(package["audit_id"]?.stringValue)
+            let events = try await fixture.service.history(kind: "audit_package")
+            #expect(events.count == 1)
+            #expect(events.first?.payload["audit_id"] == package["audit_id"])
+            #expect(events.first?.payload["route_count"] == package["route_count"])
+            #expect(events.first?.payload["routes"] == nil)
+            #expect(events.first?.scheduleId == AuditFixture.productionId)
+            #expect(try await fixture.service.storedAuditPackage(auditId: auditId) == package)
+            #expect(try await fixture.service.storedAuditPackage(auditId: "gordackaudit-0000000000000000") == nil)
+            #expect(
+                try await fixture.service.storedAuditPackage(
+                    auditId: auditId, actor: ServiceFixture.commander, channel: .api) == package)
+            await #expect(throws: ServiceError.self) {
+                try await fixture.service.storedAuditPackage(
+                    auditId: auditId, actor: Actor.unverified("auditor", groups: ["auditors"]), channel: .api)
+            }
+            #expect(AuditFixture.failure(package) == nil)
+            #expect(package["integrity"]?["signature"] == nil)
         }
-        #expect(AuditFixture.failure(package) == nil)
-        #expect(package["integrity"]?["signature"] == nil)
     }
 
     @Test func filtersAndSupersededPlans() async throws {

@@ -1,4 +1,4 @@
-// The SQLite file itself: durability settings, migrations, and the sample data set planned through the service.
+// The SQLite file itself (durability settings), and the sample data set planned through the service on each engine.
 
 import CavraDrills
 import CavraJSON
@@ -12,7 +12,7 @@ import Testing
     @Test func theFileIsInWALModeWithFullSynchronousWrites() throws {
         let fixture = try ServiceFixture()
         defer { fixture.remove() }
-        let queue = try DatabaseQueue(path: fixture.store.path)
+        let queue = try DatabaseQueue(path: fixture.location)
         let mode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let tables = try queue.read { db in
@@ -21,90 +21,83 @@ import Testing
         #expect(tables.contains("records") && tables.contains("refusals") && tables.contains("plans"))
     }
 
-    @Test func aStoreWithANewerSchemaIsRefused() throws {
-        let fixture = try ServiceFixture()
-        defer { fixture.remove() }
-        let queue = try DatabaseQueue(path: fixture.store.path)
-        try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')") }
-        do {
-            _ = try SQLiteDrillStore(path: fixture.store.path)
-            Issue.record("a store with an unknown migration was opened")
-        } catch let error as StoreError {
-            #expect(error.description.contains("newer schema"))
+    @Test(arguments: StoreEngine.tested)
+    func theSampleDataTellsItsStoryAtAnyTime(_ engine: StoreEngine) async throws {
+        try await ServiceFixture.with(engine) { fixture in
+            // A week after the reference time, shifted by a week, the data say exactly what they say at it.
+            fixture.clock.advance(seconds: 7 * 86_400)
+            let samples = try SampleData.load(now: fixture.clock.now)
+            #expect(samples.count == 3)
+            var plans: [String: CavraDrills.Plan] = [:]
+            for sample in samples {
+                let result = try await fixture.service.plan(
+                    schedule: sample.schedule, history: sample.history, force: false,
+                    context: ServiceFixture.context(ServiceFixture.planner))
+                plans[result.plan.scheduleId] = result.plan
+            }
+            let checkout = try #require(plans["checkout_fallback_monthly"])
+            #expect(checkout.alertLevel == .critical)
+            #expect(checkout.routes.filter { $0.category == .deliver }.map(\.provider).sorted() == ["slack", "teams"])
+            #expect(checkout.routes.contains { $0.category == .maintenanceWindow && $0.provider == "webhook" })
+            #expect(checkout.routes.filter { $0.category == .ownerCalendar }.count == 3)
+            let search = try #require(plans["search_fallback_biweekly"])
+            #expect(search.alertLevel == .warning)
+            #expect(search.routes.first { $0.owner == "search-oncall" && $0.provider == "slack" }?.sloSeconds == 900)
+            let ledger = try #require(plans["ledger_fallback_monthly"])
+            #expect(ledger.alertLevel == .critical)
+            #expect(ledger.routes.contains { $0.category == .maintenanceWindow && $0.owner == "finance-platform" })
         }
-    }
-
-    @Test func theSampleDataTellsItsStoryAtAnyTime() async throws {
-        let fixture = try ServiceFixture()
-        defer { fixture.remove() }
-        // A week after the reference time, shifted by a week, the data say exactly what they say at it.
-        fixture.clock.advance(seconds: 7 * 86_400)
-        let samples = try SampleData.load(now: fixture.clock.now)
-        #expect(samples.count == 3)
-        var plans: [String: CavraDrills.Plan] = [:]
-        for sample in samples {
-            let result = try await fixture.service.plan(
-                schedule: sample.schedule, history: sample.history, force: false,
-                context: ServiceFixture.context(ServiceFixture.planner))
-            plans[result.plan.scheduleId] = result.plan
-        }
-        let checkout = try #require(plans["checkout_fallback_monthly"])
-        #expect(checkout.alertLevel == .critical)
-        #expect(checkout.routes.filter { $0.category == .deliver }.map(\.provider).sorted() == ["slack", "teams"])
-        #expect(checkout.routes.contains { $0.category == .maintenanceWindow && $0.provider == "webhook" })
-        #expect(checkout.routes.filter { $0.category == .ownerCalendar }.count == 3)
-        let search = try #require(plans["search_fallback_biweekly"])
-        #expect(search.alertLevel == .warning)
-        #expect(search.routes.first { $0.owner == "search-oncall" && $0.provider == "slack" }?.sloSeconds == 900)
-        let ledger = try #require(plans["ledger_fallback_monthly"])
-        #expect(ledger.alertLevel == .critical)
-        #expect(ledger.routes.contains { $0.category == .maintenanceWindow && $0.owner == "finance-platform" })
     }
 }
 
 @Suite struct PolicySnapshotTests {
-    @Test func everyDecidingPolicyIsKeptWithItsText() async throws {
-        let fixture = try ServiceFixture()
-        defer { fixture.remove() }
-        _ = try await fixture.planProduction()
-        let record = try await fixture.service.act(
-            .acknowledge, on: RouteTarget(scheduleId: "go_backend_checkout_fallback_monthly", provider: "teams"),
-            context: ServiceFixture.context(ServiceFixture.commander))
-        let sha = try #require(record.json["decision"]?["policy"]?["sha256"]?.stringValue)
-        let snapshot = try #require(try await fixture.store.policy(sha256: sha))
-        #expect(snapshot.id == "rollback-drills")
-        #expect(snapshot.kind == "directory")
-        // The text kept reproduces the hash the decision names (policy-language.md §6).
-        let source = PolicySource(
-            kind: .directory, path: "policy",
-            files: snapshot.files.map { PolicyFile(name: $0.path, displayPath: $0.path, bytes: Array($0.text.utf8)) })
-        #expect(source.sha256 == sha)
-        #expect(try await fixture.store.policy(sha256: String(repeating: "0", count: 64)) == nil)
+    @Test(arguments: StoreEngine.tested)
+    func everyDecidingPolicyIsKeptWithItsText(_ engine: StoreEngine) async throws {
+        try await ServiceFixture.with(engine) { fixture in
+            _ = try await fixture.planProduction()
+            let record = try await fixture.service.act(
+                .acknowledge, on: RouteTarget(scheduleId: "go_backend_checkout_fallback_monthly", provider: "teams"),
+                context: ServiceFixture.context(ServiceFixture.commander))
+            let sha = try #require(record.json["decision"]?["policy"]?["sha256"]?.stringValue)
+            let snapshot = try #require(try await fixture.store.policy(sha256: sha))
+            #expect(snapshot.id == "rollback-drills")
+            #expect(snapshot.kind == "directory")
+            // The text kept reproduces the hash the decision names (policy-language.md §6).
+            let source = PolicySource(
+                kind: .directory, path: "policy",
+                files: snapshot.files.map {
+                    PolicyFile(name: $0.path, displayPath: $0.path, bytes: Array($0.text.utf8))
+                })
+            #expect(source.sha256 == sha)
+            #expect(try await fixture.store.policy(sha256: String(repeating: "0", count: 64)) == nil)
+        }
     }
 }
 
 @Suite struct SeedTests {
-    @Test func seedingPlansTheSamplesBackDatedSoSomeRoutesAreBreached() async throws {
-        let fixture = try ServiceFixture()
-        defer { fixture.remove() }
-        let persona = Actor(
-            id: "sample-ic@example.com", verified: true, issuer: "https://sample", subject: "ic",
-            groups: ["incident-commanders", "drill-planners"])
-        let policy = try #require(try fixtureSamplePolicy())
-        let plans = try await DrillService.seedSampleData(
-            store: fixture.store, policies: { PolicySet(enforced: policy) }, now: fixture.clock.now, actor: persona)
-        #expect(plans.count == 3)
-        let list = try await fixture.service.routes(
-            filter: RouteFilter(), limit: 500, offset: 0, actor: persona, channel: .sample)
-        let breached = list.items.filter(\.breached).map { "\($0.route.owner)/\($0.route.provider)" }.sorted()
-        #expect(breached.contains("release-governance/slack"))
-        #expect(!breached.contains("search-oncall/slack"))
-        #expect(
-            list.items.first { $0.route.owner == "search-oncall" && $0.route.provider == "slack" }?.state
-                == .acknowledged)
-        let events = try await fixture.store.history(scheduleId: nil, provider: nil, kind: nil, limit: 50, offset: 0)
-        #expect(events.filter { $0.kind == "plan_created" }.count == 3)
-        #expect(events.allSatisfy { $0.payload["channel"] == "sample" || $0.kind != "plan_created" })
+    @Test(arguments: StoreEngine.tested)
+    func seedingPlansTheSamplesBackDatedSoSomeRoutesAreBreached(_ engine: StoreEngine) async throws {
+        try await ServiceFixture.with(engine) { fixture in
+            let persona = Actor(
+                id: "sample-ic@example.com", verified: true, issuer: "https://sample", subject: "ic",
+                groups: ["incident-commanders", "drill-planners"])
+            let policy = try #require(try fixtureSamplePolicy())
+            let plans = try await DrillService.seedSampleData(
+                store: fixture.store, policies: { PolicySet(enforced: policy) }, now: fixture.clock.now, actor: persona)
+            #expect(plans.count == 3)
+            let list = try await fixture.service.routes(
+                filter: RouteFilter(), limit: 500, offset: 0, actor: persona, channel: .sample)
+            let breached = list.items.filter(\.breached).map { "\($0.route.owner)/\($0.route.provider)" }.sorted()
+            #expect(breached.contains("release-governance/slack"))
+            #expect(!breached.contains("search-oncall/slack"))
+            #expect(
+                list.items.first { $0.route.owner == "search-oncall" && $0.route.provider == "slack" }?.state
+                    == .acknowledged)
+            let events = try await fixture.store.history(
+                scheduleId: nil, provider: nil, kind: nil, limit: 50, offset: 0)
+            #expect(events.filter { $0.kind == "plan_created" }.count == 3)
+            #expect(events.allSatisfy { $0.payload["channel"] == "sample" || $0.kind != "plan_created" })
+        }
     }
 }
 
@@ -112,4 +105,13 @@ private func fixtureSamplePolicy() throws -> CompiledPolicy? {
     PolicyCompiler.compile(
         try PolicySource.load(path: ServiceFixture.repositoryRoot.appendingPathComponent("policy").path)
     ).policy
+}
+
+/// Direct access to a SQLite store's file, for tests that tamper with it.
+enum SQLiteTestAccess {
+    static func execute(_ sql: String, path: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: sql) }
+        try queue.close()
+    }
 }
