@@ -44,7 +44,9 @@ extension API {
                 try await service.act(action, on: target, expectedState: expected, context: context)
             }
             let routeId = record.json["route_id"]?.stringValue ?? ""
-            let route = try await call { () async throws(ServiceError) in try await service.routeView(routeId: routeId)
+            let scheduleId = record.json["schedule_id"]?.stringValue ?? ""
+            let route = try await call { () async throws(ServiceError) in
+                try await service.routeView(routeId: routeId, scheduleId: scheduleId)
             }
             return .json(
                 200,

@@ -2,6 +2,7 @@
 // again instead of acting twice. Kept 24 hours; written through the service like everything else.
 
 import CavraJSON
+import CavraPolicy
 
 extension DrillService {
     /// How long an answer is kept for retries.
@@ -28,11 +29,26 @@ extension DrillService {
         }
     }
 
-    /// A route as the route list shows it now (without permissions), whatever its plan: the `route` of an
-    /// action's answer.
-    public func routeView(routeId: String) async throws(ServiceError) -> RouteView? {
-        try await routeViews(filter: RouteFilter(includeSuperseded: true), now: clock()).first {
-            $0.route.routeId == routeId
+    /// A route of `scheduleId` as the route list shows it now (without permissions), whatever its plan: the
+    /// `route` of an action's answer.
+    public func routeView(routeId: String, scheduleId: String) async throws(ServiceError) -> RouteView? {
+        let now = clock()
+        guard
+            let plan = try await readPlans(scheduleId: scheduleId).first(where: {
+                $0.routes.contains { $0.routeId == routeId }
+            }),
+            let route = plan.routes.first(where: { $0.routeId == routeId })
+        else { return nil }
+        let head: ChainHead?
+        do {
+            head = try await store.routeHeads(planIds: [plan.planId])[routeId]
+        } catch {
+            throw .store(detail: "the store cannot be read: \(error)")
         }
+        let state = RouteState.derived(latest: head?.state)
+        return RouteView(
+            route: route, state: state, ageSeconds: Planner.ageSeconds(route: route, now: now),
+            breached: Planner.isBreached(route: route, state: state, current: !plan.superseded, now: now),
+            current: !plan.superseded, hasRecords: head != nil, latestAcknowledgement: nil, permissions: [:])
     }
 }
