@@ -81,7 +81,8 @@ struct CavraResponder: HTTPResponder {
         do {
             let buffer = try await request.body.collect(upTo: bodyLimit)
             return Array(buffer: buffer)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // NIO's "too many bytes" (a chunked body past the limit) and Hummingbird's own 413 both land here.
             return nil
         }
     }
