@@ -23,9 +23,26 @@ struct CrashTests {
     static let commander: JSON = ["sub": "ic", "groups": ["incident-commanders", "auditors"]]
     static let providers = ["slack", "email", "teams", "webhook", "pagerduty"]
 
-    @Test("SIGKILL mid-stream loses nothing answered 200 and leaves no half-written record (SQLite)")
-    func sigkillMidStream() async throws {
-        let live = try LiveServer(oidc: false)
+    /// The store a crash test's server uses: its SQLite file, or a fresh schema of the test PostgreSQL.
+    enum Engine: String, CaseIterable, Sendable {
+        case sqlite, postgresql
+
+        func arguments() throws -> [String] {
+            switch self {
+            case .sqlite: []
+            case .postgresql: ["--store", try TestDatabase.url(schema: TestDatabase.freshSchema())]
+            }
+        }
+    }
+
+    static var engines: [Engine] { TestDatabase.skip ? [.sqlite] : Engine.allCases }
+
+    @Test(
+        "SIGKILL mid-stream loses nothing answered 200 and leaves no half-written record",
+        arguments: CrashTests.engines)
+    func sigkillMidStream(engine: Engine) async throws {
+        let arguments = try engine.arguments()
+        let live = try LiveServer(oidc: false, arguments: arguments)
         defer { live.removeDirectory() }
         let schedule = wideSchedule(id: "crash_drill", owners: 60, providers: Self.providers)
         let planned = try await live.post(
@@ -63,7 +80,7 @@ struct CrashTests {
             }
         }
         // Kill once a good part of the stream is through.
-        for _ in 0..<200 where acknowledged.read({ $0.count }) < 60 { try await Task.sleep(for: .milliseconds(25)) }
+        for _ in 0..<2400 where acknowledged.read({ $0.count }) < 60 { try await Task.sleep(for: .milliseconds(25)) }
         live.server.stop(signal: SIGKILL)
         await clients.value
         let answered = Set(acknowledged.read { $0 })
@@ -71,7 +88,7 @@ struct CrashTests {
         #expect(answered.count < 300, "the kill came after the whole stream; nothing was tested")
 
         // Restart on the same store: every 200 is there.
-        let again = try LiveServer(oidc: false, directory: live.directory)
+        let again = try LiveServer(oidc: false, arguments: arguments, directory: live.directory)
         let list = try await again.get(
             LiveServer.drills + "/routes?schedule_id=crash_drill&limit=500", headers: [("X-Cavra-Actor", "ic")])
         let states = Dictionary(
