@@ -2,26 +2,12 @@
 // formatting must be idempotent and keep every token, and a valid policy must decide without trapping.
 
 import CavraPolicy
-import Glibc
-
-/// libFuzzer's driver, from the runtime that `-sanitize=fuzzer` links in.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
+import FuzzSupport
 
 @main
 enum CavraFuzz {
     static func main() {
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        let status = runFuzzerDriver(&argc, &argv) { data, size in
-            FuzzChecks.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
-            return 0
-        }
-        exit(status)
+        Fuzzer.run(FuzzChecks.run)
     }
 }
 
