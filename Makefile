@@ -6,7 +6,7 @@ APT_PACKAGES := libjansson-dev libsqlite3-dev
 # The browser tests of the Evidence Console (make test only).
 APT_TEST_PACKAGES := chromium chromium-driver
 
-.PHONY: deps test-deps apt-install build run test lint format fuzz clean
+.PHONY: deps test-deps apt-install build run test lint format fuzz fuzz-build fuzz-policy fuzz-requests fuzz-jwt clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -35,16 +35,33 @@ lint:
 format:
 	$(SWIFT) format format -i -r Sources Tests Fuzz/Sources
 
-# libFuzzer on the policy lexer, parser, validator and formatter (Fuzz/, a package of its own), seeded with
-# every policy in the repository. Findings land in .build-fuzz/artifacts; see docs/fuzzing.md.
+# libFuzzer on the three readers of untrusted input (Fuzz/, a package of its own): policy text, API request bodies
+# and bearer tokens, FUZZ_SECONDS each. Findings land in .build-fuzz/artifacts; see docs/fuzzing.md.
 FUZZ_SECONDS ?= 300
-fuzz: deps
+FUZZ_BIN := Fuzz/.build/release
+FUZZ_ARGS = -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
+fuzz: fuzz-policy fuzz-requests fuzz-jwt
+
+fuzz-build: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
-	mkdir -p .build-fuzz/corpus .build-fuzz/artifacts
+	mkdir -p .build-fuzz/artifacts
+
+fuzz-policy: fuzz-build
+	mkdir -p .build-fuzz/corpus
 	for f in Tests/Conformance/*/policy.cavra; do cp "$$f" ".build-fuzz/corpus/$$(basename $$(dirname $$f)).cavra"; done
 	cp policy/*.cavra policy/tests/*.cavra Benchmarks/policy-50/*.cavra .build-fuzz/corpus/
-	Fuzz/.build/release/CavraFuzz .build-fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
-		-artifact_prefix=.build-fuzz/artifacts/
+	$(FUZZ_BIN)/CavraFuzz .build-fuzz/corpus $(FUZZ_ARGS) -max_len=8192 -artifact_prefix=.build-fuzz/artifacts/
+
+fuzz-requests: fuzz-build
+	mkdir -p .build-fuzz/corpus-requests
+	ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/CavraFuzzRequests .build-fuzz/corpus-requests Fuzz/corpus-requests \
+		$(FUZZ_ARGS) -max_len=16384 -artifact_prefix=.build-fuzz/artifacts/requests-
+
+fuzz-jwt: fuzz-build
+	mkdir -p .build-fuzz/corpus-jwt
+	ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/CavraFuzzJWT --write-seeds .build-fuzz/seeds-jwt
+	ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/CavraFuzzJWT .build-fuzz/corpus-jwt .build-fuzz/seeds-jwt \
+		$(FUZZ_ARGS) -max_len=20000 -artifact_prefix=.build-fuzz/artifacts/jwt-
 
 # The release build is part of the test: an optimiser crash must not reach a user.
 test: test-deps lint

@@ -36,8 +36,8 @@ final class RequestHarness {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// How many inputs one store serves before it is replaced by a fresh one: every success and refusal adds
-    /// records, and an audit export reads them all, so a store kept for a whole run would slow it down tenfold.
-    static let storeLifetime = 500
+    /// records, and an audit export reads them all, so a store kept for a whole run slows it eightfold.
+    static let storeLifetime = 100
 
     private var api: API
     private var directory: URL
