@@ -3,8 +3,29 @@
 import CavraDrills
 import CavraJSON
 import CavraPolicy
+import Synchronization
 
 enum PlanDocument {
+    /// Plans decoded before, by plan id, with the text they were decoded from. Every action reads its route's plan
+    /// several times (to resolve the route, inside the write transaction, for the answer), and parsing a 1,000-route
+    /// plan takes milliseconds; reading the text and comparing it is cheap, and the same text always decodes to the
+    /// same plan, so a revised or superseded plan (new text) is decoded afresh.
+    private static let decoded = Mutex<[String: (text: String, plan: Plan)]>([:])
+    /// Enough for every current plan of a large deployment; past it the cache starts over.
+    static let cacheCapacity = 512
+
+    /// The plan stored as `text` under `planId`.
+    static func decode(planId: String, text: String) throws -> Plan {
+        if let hit = decoded.withLock({ $0[planId] }), hit.text == text { return hit.plan }
+        let plan = try decode(try JSON.parse(text))
+        guard plan.planId == planId else { throw StoreError("stored plan `\(planId)` holds plan `\(plan.planId)`") }
+        decoded.withLock { entries in
+            if entries.count >= cacheCapacity { entries.removeAll(keepingCapacity: true) }
+            entries[planId] = (text, plan)
+        }
+        return plan
+    }
+
     static func encode(_ plan: Plan) -> JSON {
         [
             "plan_id": .string(plan.planId), "schedule_id": .string(plan.scheduleId), "cycle": .string(plan.cycle),

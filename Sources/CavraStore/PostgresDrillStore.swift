@@ -203,7 +203,7 @@ public final class PostgresDrillStore: DrillStore {
                 working.schedules[schedule.scheduleId] = schedule
             }
             for plan in try await plans(
-                "SELECT document FROM plans WHERE schedule_id = ANY(\(scope.scheduleIds)::text[])", connection)
+                "SELECT plan_id, document FROM plans WHERE schedule_id = ANY(\(scope.scheduleIds)::text[])", connection)
             {
                 working.plans[plan.planId] = plan
             }
@@ -211,7 +211,7 @@ public final class PostgresDrillStore: DrillStore {
         if !scope.routeIds.isEmpty {
             for plan in try await plans(
                 """
-                SELECT p.document FROM route_plans r JOIN plans p ON p.plan_id = r.plan_id
+                SELECT p.plan_id, p.document FROM route_plans r JOIN plans p ON p.plan_id = r.plan_id
                 WHERE r.route_id = ANY(\(scope.routeIds)::text[])
                 """, connection)
             {
@@ -320,7 +320,8 @@ public final class PostgresDrillStore: DrillStore {
 
     private static func plans(_ query: PostgresQuery, _ connection: PostgresConnection) async throws -> [Plan] {
         try await PostgresCalls.run(query, on: connection).map {
-            try PlanDocument.decode(try JSON.parse(try $0.decode(String.self)))
+            let (planId, text) = try $0.decode((String, String).self)
+            return try PlanDocument.decode(planId: planId, text: text)
         }
     }
 
@@ -347,9 +348,9 @@ public final class PostgresDrillStore: DrillStore {
         try await call { connection in
             let query: PostgresQuery =
                 if let scheduleId {
-                    "SELECT document FROM plans WHERE schedule_id = \(scheduleId)"
+                    "SELECT plan_id, document FROM plans WHERE schedule_id = \(scheduleId)"
                 } else {
-                    "SELECT document FROM plans"
+                    "SELECT plan_id, document FROM plans"
                 }
             return try await Self.plans(query, connection)
                 .sorted { ($0.scheduleId, $0.createdAt.milliseconds) < ($1.scheduleId, $1.createdAt.milliseconds) }

@@ -115,18 +115,23 @@ public final class SQLiteDrillStore: DrillStore {
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM schedules WHERE schedule_id = ?", arguments: [id]) {
                 working.schedules[id] = try schedule(row)
             }
-            for row in try Row.fetchAll(db, sql: "SELECT document FROM plans WHERE schedule_id = ?", arguments: [id]) {
-                let plan = try PlanDocument.decode(try JSON.parse(row["document"] as String))
+            for row in try Row.fetchAll(
+                db, sql: "SELECT plan_id, document FROM plans WHERE schedule_id = ?", arguments: [id])
+            {
+                let plan = try plan(row)
                 working.plans[plan.planId] = plan
             }
         }
         for id in scope.routeIds {
             if let row = try Row.fetchOne(
                 db,
-                sql: "SELECT p.document FROM route_plans r JOIN plans p ON p.plan_id = r.plan_id WHERE r.route_id = ?",
+                sql: """
+                    SELECT p.plan_id, p.document FROM route_plans r JOIN plans p ON p.plan_id = r.plan_id
+                    WHERE r.route_id = ?
+                    """,
                 arguments: [id])
             {
-                let plan = try PlanDocument.decode(try JSON.parse(row["document"] as String))
+                let plan = try plan(row)
                 working.plans[plan.planId] = plan
             }
             if let row = try Row.fetchOne(
@@ -210,6 +215,10 @@ public final class SQLiteDrillStore: DrillStore {
         }
     }
 
+    private static func plan(_ row: Row) throws -> Plan {
+        try PlanDocument.decode(planId: row["plan_id"], text: row["document"])
+    }
+
     private static func schedule(_ row: Row) throws -> StoredSchedule {
         let history: String? = row["history"]
         return StoredSchedule(
@@ -224,11 +233,11 @@ public final class SQLiteDrillStore: DrillStore {
             let rows =
                 if let scheduleId {
                     try Row.fetchAll(
-                        db, sql: "SELECT document FROM plans WHERE schedule_id = ?", arguments: [scheduleId])
+                        db, sql: "SELECT plan_id, document FROM plans WHERE schedule_id = ?", arguments: [scheduleId])
                 } else {
-                    try Row.fetchAll(db, sql: "SELECT document FROM plans")
+                    try Row.fetchAll(db, sql: "SELECT plan_id, document FROM plans")
                 }
-            return try rows.map { try PlanDocument.decode(try JSON.parse($0["document"] as String)) }
+            return try rows.map(Self.plan)
                 .sorted { ($0.scheduleId, $0.createdAt.milliseconds) < ($1.scheduleId, $1.createdAt.milliseconds) }
         }
     }
