@@ -10,8 +10,9 @@ enum Base64URL {
         return text
     }
 
-    /// The bytes of `text`, or nil when it holds anything but the 64 letters of the alphabet (padding included)
-    /// or has a length no encoding produces.
+    /// The bytes of `text`, or nil when it holds anything but the 64 letters of the alphabet (padding included),
+    /// has a length no encoding produces, or is not the canonical encoding of its bytes: the unused low bits of the
+    /// last letter must be zero, so that a token has exactly one spelling (RFC 4648 §3.5).
     static func decode(_ text: some StringProtocol) -> [UInt8]? {
         let isAlphabet = { (byte: UInt8) -> Bool in
             switch byte {
@@ -25,6 +26,7 @@ enum Base64URL {
         guard text.utf8.allSatisfy(isAlphabet), text.utf8.count % 4 != 1 else { return nil }
         var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
-        return Data(base64Encoded: standard).map(Array.init)
+        guard let bytes = Data(base64Encoded: standard).map(Array.init), encode(bytes) == text else { return nil }
+        return bytes
     }
 }
