@@ -9,7 +9,7 @@ struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Validate, test, evaluate and explain CAVRA policies.",
-        subcommands: [Validate.self, Test.self, Eval.self, Explain.self, Fmt.self, Bench.self])
+        subcommands: [Validate.self, Test.self, Eval.self, Explain.self, Fmt.self, Bench.self, Replay.self])
 }
 
 /// The PATH argument every policy command takes, and loading it.
@@ -41,7 +41,7 @@ func validPolicy(at path: String) throws -> CompiledPolicy {
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
+    case text, json, sarif
 }
 
 enum TestFormat: String, ExpressibleByArgument, CaseIterable {
@@ -55,7 +55,8 @@ extension PolicyCommand {
 
         @OptionGroup var policy: PolicyPathOptions
         @Flag(help: "Treat warnings as errors.") var strict = false
-        @Option(help: "Output format: text (diagnostics on stderr) or json (on stdout).") var format = OutputFormat.text
+        @Option(help: "Output format: text (diagnostics on stderr), or json or sarif (SARIF 2.1.0) on stdout.")
+        var format = OutputFormat.text
 
         func run() throws {
             let compilation = try policy.compile()
@@ -74,6 +75,9 @@ extension PolicyCommand {
                 }
             case .json:
                 print(compilation.json(strict: strict).serialized(pretty: true))
+            case .sarif:
+                let directory = FileManager.default.currentDirectoryPath
+                print(compilation.sarif(currentDirectory: directory).serialized(pretty: true))
             }
             if !compilation.isValid(strict: strict) { throw CavraExit.negative }
         }

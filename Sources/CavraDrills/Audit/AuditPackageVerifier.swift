@@ -343,12 +343,9 @@ public enum AuditPackageVerifier {
         let recordedRequest = try decision.member("request")
         let request: PolicyRequest
         do {
-            request = try PolicyRequest(json: recordedRequest.value)
+            request = try PolicyRequest(recorded: recordedRequest.value)
         } catch {
-            throw recordedRequest.failure(nil, "not a request the policy can evaluate: \(error.description)")
-        }
-        guard request.json == recordedRequest.value else {
-            throw recordedRequest.failure(nil, "not in the complete form a recorded request has")
+            throw recordedRequest.failure(nil, error.description)
         }
         let replayed = policy.evaluate(request, trace: true).json(trace: true)
         for field in replayedFields + (strictTrace ? ["trace"] : []) {

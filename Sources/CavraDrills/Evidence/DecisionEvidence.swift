@@ -11,3 +11,24 @@ extension Decision {
         return .object(object)
     }
 }
+
+/// Why a recorded `request` cannot be decided again.
+public struct RecordedRequestError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+}
+
+extension PolicyRequest {
+    /// The request a recorded decision was made on, read back from its `request` member. Only the complete form
+    /// evidence keeps is accepted: a replay must decide exactly the request that was decided, so defaults may not
+    /// fill in what the record left out.
+    public init(recorded json: JSON) throws(RecordedRequestError) {
+        do {
+            try self.init(json: json)
+        } catch {
+            throw RecordedRequestError(description: "not a request the policy can evaluate: \(error.description)")
+        }
+        guard self.json == json else {
+            throw RecordedRequestError(description: "not in the complete form a recorded request has")
+        }
+    }
+}
