@@ -3,10 +3,10 @@
 SWIFT ?= swift
 CAVRA := .build/debug/cavra
 APT_PACKAGES := libjansson-dev libsqlite3-dev
-# The browser tests of the Evidence Console (make test only).
-APT_TEST_PACKAGES := chromium chromium-driver
+# The browser tests of the Evidence Console, and the tools the labs use (make test only).
+APT_TEST_PACKAGES := chromium chromium-driver jq curl openssl
 
-.PHONY: deps test-deps apt-install build run test lint format fuzz fuzz-build fuzz-policy fuzz-requests fuzz-jwt clean
+.PHONY: deps test-deps apt-install build run test lint format fuzz fuzz-build fuzz-policy fuzz-requests fuzz-jwt labs cli-reference clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -63,11 +63,20 @@ fuzz-jwt: fuzz-build
 	ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/CavraFuzzJWT .build-fuzz/corpus-jwt .build-fuzz/seeds-jwt \
 		$(FUZZ_ARGS) -max_len=20000 -artifact_prefix=.build-fuzz/artifacts/jwt-
 
+# The five labs (labs/0*/run.sh), each run non-interactively with its outcomes checked.
+labs: build
+	CAVRA=$(CAVRA) bash labs/run-all.sh
+
+# docs/cli-reference.md from every command's --help (CLIReferenceTests fails when it is out of date).
+cli-reference: deps
+	CAVRA_UPDATE_CLI_REFERENCE=1 $(SWIFT) test --filter CLIReferenceTests
+
 # The release build is part of the test: an optimiser crash must not reach a user.
 test: test-deps lint
 	$(SWIFT) build --build-tests
 	url="$$(bash Tests/postgres/ensure.sh)" && CAVRA_TEST_DATABASE_URL="$$url" $(SWIFT) test
 	bash Tests/openapi/validate.sh
+	CAVRA=$(CAVRA) bash labs/run-all.sh
 	CAVRA=$(CAVRA) bash Tests/console/run.sh
 	$(SWIFT) build -c release --scratch-path .build-release
 
