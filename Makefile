@@ -76,6 +76,7 @@ test: test-deps lint
 	$(SWIFT) build --build-tests
 	url="$$(bash Tests/postgres/ensure.sh)" && CAVRA_TEST_DATABASE_URL="$$url" $(SWIFT) test
 	bash Tests/openapi/validate.sh
+	CAVRA=$(CAVRA) bash Tests/openapi/schemathesis.sh
 	CAVRA=$(CAVRA) bash labs/run-all.sh
 	CAVRA=$(CAVRA) bash Tests/console/run.sh
 	$(SWIFT) build -c release --scratch-path .build-release
