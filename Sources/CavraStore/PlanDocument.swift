@@ -6,22 +6,37 @@ import CavraPolicy
 import Synchronization
 
 enum PlanDocument {
-    /// Plans decoded before, by plan id, with the text they were decoded from. Every action reads its route's plan
-    /// several times (to resolve the route, inside the write transaction, for the answer), and parsing a 1,000-route
-    /// plan takes milliseconds; reading the text and comparing it is cheap, and the same text always decodes to the
-    /// same plan, so a revised or superseded plan (new text) is decoded afresh.
-    private static let decoded = Mutex<[String: (text: String, plan: Plan)]>([:])
+    /// Plans decoded before, by plan id, with the SHA-256 of the text they were decoded from. Every action reads
+    /// its route's plan several times (to resolve the route, inside the write transaction, for the answer), and
+    /// reading and parsing a 1,000-route plan takes milliseconds; a store keeps each plan's digest beside its text
+    /// and reads the text only when the digest is not the one cached. Revising or superseding a plan changes its
+    /// text, so its digest.
+    private static let decoded = Mutex<[String: (sha256: String, plan: Plan)]>([:])
     /// Enough for every current plan of a large deployment; past it the cache starts over.
     static let cacheCapacity = 512
 
-    /// The plan stored as `text` under `planId`.
-    static func decode(planId: String, text: String) throws -> Plan {
-        if let hit = decoded.withLock({ $0[planId] }), hit.text == text { return hit.plan }
+    /// What a store writes for `plan`: its document's text and the text's SHA-256.
+    static func stored(_ plan: Plan) -> (text: String, sha256: String) {
+        let text = encode(plan).serialized()
+        return (text, CavraHash.sha256Hex(text))
+    }
+
+    /// The plan stored under `planId` with the digest `sha256`, if it was decoded before.
+    static func cached(planId: String, sha256: String) -> Plan? {
+        guard let hit = decoded.withLock({ $0[planId] }), hit.sha256 == sha256 else { return nil }
+        return hit.plan
+    }
+
+    /// Decodes the plan stored as `text`, checking it against its digest, and remembers it.
+    static func decode(planId: String, text: String, sha256: String) throws -> Plan {
+        guard CavraHash.sha256Hex(text) == sha256 else {
+            throw StoreError("stored plan `\(planId)` does not match its SHA-256: the store was changed outside cavra")
+        }
         let plan = try decode(try JSON.parse(text))
         guard plan.planId == planId else { throw StoreError("stored plan `\(planId)` holds plan `\(plan.planId)`") }
         decoded.withLock { entries in
             if entries.count >= cacheCapacity { entries.removeAll(keepingCapacity: true) }
-            entries[planId] = (text, plan)
+            entries[planId] = (sha256, plan)
         }
         return plan
     }

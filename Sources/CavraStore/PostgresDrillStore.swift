@@ -203,7 +203,8 @@ public final class PostgresDrillStore: DrillStore {
                 working.schedules[schedule.scheduleId] = schedule
             }
             for plan in try await plans(
-                "SELECT plan_id, document FROM plans WHERE schedule_id = ANY(\(scope.scheduleIds)::text[])", connection)
+                "SELECT plan_id, document_sha256 FROM plans WHERE schedule_id = ANY(\(scope.scheduleIds)::text[])",
+                connection)
             {
                 working.plans[plan.planId] = plan
             }
@@ -211,7 +212,7 @@ public final class PostgresDrillStore: DrillStore {
         if !scope.routeIds.isEmpty {
             for plan in try await plans(
                 """
-                SELECT p.plan_id, p.document FROM route_plans r JOIN plans p ON p.plan_id = r.plan_id
+                SELECT p.plan_id, p.document_sha256 FROM route_plans r JOIN plans p ON p.plan_id = r.plan_id
                 WHERE r.route_id = ANY(\(scope.routeIds)::text[])
                 """, connection)
             {
@@ -248,13 +249,15 @@ public final class PostgresDrillStore: DrillStore {
                 """, on: connection)
         }
         for plan in working.savedPlans {
+            let stored = PlanDocument.stored(plan)
             try await PostgresCalls.run(
                 """
-                INSERT INTO plans (plan_id, schedule_id, cycle, superseded, document)
-                VALUES (\(plan.planId), \(plan.scheduleId), \(plan.cycle), \(plan.superseded),
-                        \(PlanDocument.encode(plan).serialized()))
+                INSERT INTO plans (plan_id, schedule_id, cycle, superseded, document, document_sha256)
+                VALUES (\(plan.planId), \(plan.scheduleId), \(plan.cycle), \(plan.superseded), \(stored.text),
+                        \(stored.sha256))
                 ON CONFLICT (plan_id) DO UPDATE SET schedule_id = excluded.schedule_id, cycle = excluded.cycle,
-                    superseded = excluded.superseded, document = excluded.document
+                    superseded = excluded.superseded, document = excluded.document,
+                    document_sha256 = excluded.document_sha256
                 """, on: connection)
             try await PostgresCalls.run(
                 """
@@ -318,11 +321,23 @@ public final class PostgresDrillStore: DrillStore {
             scheduleId: scheduleId, document: try JSON.parse(document), history: try history.map { try JSON.parse($0) })
     }
 
+    /// The plans `query` names by `plan_id` and `document_sha256`, each decoded once per text (PlanDocument).
     private static func plans(_ query: PostgresQuery, _ connection: PostgresConnection) async throws -> [Plan] {
-        try await PostgresCalls.run(query, on: connection).map {
-            let (planId, text) = try $0.decode((String, String).self)
-            return try PlanDocument.decode(planId: planId, text: text)
+        var plans: [Plan] = []
+        for row in try await PostgresCalls.run(query, on: connection) {
+            let (planId, sha256) = try row.decode((String, String).self)
+            if let plan = PlanDocument.cached(planId: planId, sha256: sha256) {
+                plans.append(plan)
+                continue
+            }
+            guard
+                let text = try await PostgresCalls.run(
+                    "SELECT document FROM plans WHERE plan_id = \(planId)", on: connection
+                ).first?.decode(String.self)
+            else { throw StoreError("stored plan `\(planId)` vanished while it was read") }
+            plans.append(try PlanDocument.decode(planId: planId, text: text, sha256: sha256))
         }
+        return plans
     }
 
     private static func routeHeads(_ query: PostgresQuery, _ connection: PostgresConnection) async throws
@@ -348,9 +363,9 @@ public final class PostgresDrillStore: DrillStore {
         try await call { connection in
             let query: PostgresQuery =
                 if let scheduleId {
-                    "SELECT plan_id, document FROM plans WHERE schedule_id = \(scheduleId)"
+                    "SELECT plan_id, document_sha256 FROM plans WHERE schedule_id = \(scheduleId)"
                 } else {
-                    "SELECT plan_id, document FROM plans"
+                    "SELECT plan_id, document_sha256 FROM plans"
                 }
             return try await Self.plans(query, connection)
                 .sorted { ($0.scheduleId, $0.createdAt.milliseconds) < ($1.scheduleId, $1.createdAt.milliseconds) }
@@ -366,6 +381,16 @@ public final class PostgresDrillStore: DrillStore {
                 FROM records r JOIN route_plans p ON p.route_id = r.route_id
                 WHERE p.plan_id = ANY(\(planIds)::text[]) ORDER BY r.route_id, r.sequence DESC
                 """, connection)
+        }
+    }
+
+    public func routeHead(routeId: String) async throws -> ChainHead? {
+        try await call { connection in
+            try await Self.routeHeads(
+                """
+                SELECT route_id, sequence, hash, state FROM records WHERE route_id = \(routeId)
+                ORDER BY sequence DESC LIMIT 1
+                """, connection)[routeId]
         }
     }
 

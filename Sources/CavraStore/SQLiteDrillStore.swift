@@ -88,6 +88,18 @@ public final class SQLiteDrillStore: DrillStore {
                     DROP TABLE idempotency;
                     """)
         }
+        // The route list reads the newest record of every route of the current plans, by plan.
+        // Reads compare a plan's digest with the decoded plans they keep, and read its text only when it differs
+        // (PlanDocument); the route list reads the newest record of every route of the current plans, by plan.
+        migrator.registerMigration("v5-plan-digests") { db in
+            try db.execute(sql: "ALTER TABLE plans ADD COLUMN document_sha256 TEXT NOT NULL DEFAULT ''")
+            for row in try Row.fetchAll(db, sql: "SELECT plan_id, document FROM plans") {
+                try db.execute(
+                    sql: "UPDATE plans SET document_sha256 = ? WHERE plan_id = ?",
+                    arguments: [CavraHash.sha256Hex(row["document"] as String), row["plan_id"] as String])
+            }
+            try db.execute(sql: "CREATE INDEX route_plans_by_plan ON route_plans (plan_id)")
+        }
         return migrator
     }
 
@@ -115,32 +127,19 @@ public final class SQLiteDrillStore: DrillStore {
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM schedules WHERE schedule_id = ?", arguments: [id]) {
                 working.schedules[id] = try schedule(row)
             }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT plan_id, document FROM plans WHERE schedule_id = ?", arguments: [id])
-            {
-                let plan = try plan(row)
+            for plan in try plans(db, "SELECT plan_id, document_sha256 FROM plans WHERE schedule_id = ?", [id]) {
                 working.plans[plan.planId] = plan
             }
         }
         for id in scope.routeIds {
-            if let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT p.plan_id, p.document FROM route_plans r JOIN plans p ON p.plan_id = r.plan_id
-                    WHERE r.route_id = ?
-                    """,
-                arguments: [id])
-            {
-                let plan = try plan(row)
+            let query = """
+                SELECT p.plan_id, p.document_sha256 FROM route_plans r JOIN plans p ON p.plan_id = r.plan_id
+                WHERE r.route_id = ?
+                """
+            for plan in try plans(db, query, [id]) {
                 working.plans[plan.planId] = plan
             }
-            if let row = try Row.fetchOne(
-                db, sql: "SELECT sequence, hash, state FROM records WHERE route_id = ? ORDER BY sequence DESC LIMIT 1",
-                arguments: [id])
-            {
-                working.routeHeads[id] = ChainHead(
-                    sequence: row["sequence"], hash: row["hash"], state: RouteState(rawValue: row["state"]))
-            }
+            if let head = try routeHead(id, db) { working.routeHeads[id] = head }
         }
         for chain in scope.chains {
             if let row = try Row.fetchOne(
@@ -160,12 +159,13 @@ public final class SQLiteDrillStore: DrillStore {
                 arguments: [schedule.scheduleId, schedule.document.serialized(), schedule.history?.serialized()])
         }
         for plan in working.savedPlans {
+            let stored = PlanDocument.stored(plan)
             try db.execute(
-                sql:
-                    "INSERT OR REPLACE INTO plans (plan_id, schedule_id, cycle, superseded, document) VALUES (?, ?, ?, ?, ?)",
-                arguments: [
-                    plan.planId, plan.scheduleId, plan.cycle, plan.superseded, PlanDocument.encode(plan).serialized(),
-                ])
+                sql: """
+                    INSERT OR REPLACE INTO plans (plan_id, schedule_id, cycle, superseded, document, document_sha256)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [plan.planId, plan.scheduleId, plan.cycle, plan.superseded, stored.text, stored.sha256])
             for route in plan.routes {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO route_plans (route_id, plan_id) VALUES (?, ?)",
@@ -215,8 +215,18 @@ public final class SQLiteDrillStore: DrillStore {
         }
     }
 
-    private static func plan(_ row: Row) throws -> Plan {
-        try PlanDocument.decode(planId: row["plan_id"], text: row["document"])
+    /// The plans `query` names by `plan_id` and `document_sha256`, each decoded once per text (PlanDocument).
+    private static func plans(_ db: Database, _ query: String, _ arguments: StatementArguments) throws -> [Plan] {
+        try Row.fetchAll(try db.cachedStatement(sql: query), arguments: arguments).map { row in
+            let planId: String = row["plan_id"]
+            let sha256: String = row["document_sha256"]
+            if let plan = PlanDocument.cached(planId: planId, sha256: sha256) { return plan }
+            guard
+                let text = try String.fetchOne(
+                    try db.cachedStatement(sql: "SELECT document FROM plans WHERE plan_id = ?"), arguments: [planId])
+            else { throw StoreError("stored plan `\(planId)` vanished while it was read") }
+            return try PlanDocument.decode(planId: planId, text: text, sha256: sha256)
+        }
     }
 
     private static func schedule(_ row: Row) throws -> StoredSchedule {
@@ -230,14 +240,14 @@ public final class SQLiteDrillStore: DrillStore {
 
     public func plans(scheduleId: String?) async throws -> [Plan] {
         try await pool.read { db in
-            let rows =
+            let plans =
                 if let scheduleId {
-                    try Row.fetchAll(
-                        db, sql: "SELECT plan_id, document FROM plans WHERE schedule_id = ?", arguments: [scheduleId])
+                    try Self.plans(db, "SELECT plan_id, document_sha256 FROM plans WHERE schedule_id = ?", [scheduleId])
                 } else {
-                    try Row.fetchAll(db, sql: "SELECT plan_id, document FROM plans")
+                    try Self.plans(db, "SELECT plan_id, document_sha256 FROM plans", [])
                 }
-            return try rows.map(Self.plan)
+            return
+                plans
                 .sorted { ($0.scheduleId, $0.createdAt.milliseconds) < ($1.scheduleId, $1.createdAt.milliseconds) }
         }
     }
@@ -246,13 +256,14 @@ public final class SQLiteDrillStore: DrillStore {
         try await pool.read { db in
             var heads: [String: ChainHead] = [:]
             for planId in planIds {
+                // SQLite takes the bare columns of a MAX() aggregate from the row holding the maximum.
                 let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT r.route_id, r.sequence, r.hash, r.state FROM records r
-                        JOIN route_plans p ON p.route_id = r.route_id
-                        WHERE p.plan_id = ? AND r.sequence = (SELECT MAX(sequence) FROM records WHERE route_id = r.route_id)
-                        """,
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT r.route_id, MAX(r.sequence) AS sequence, r.hash, r.state
+                            FROM route_plans p JOIN records r ON r.route_id = p.route_id
+                            WHERE p.plan_id = ? GROUP BY r.route_id
+                            """),
                     arguments: [planId])
                 for row in rows {
                     heads[row["route_id"]] = ChainHead(
@@ -261,6 +272,18 @@ public final class SQLiteDrillStore: DrillStore {
             }
             return heads
         }
+    }
+
+    public func routeHead(routeId: String) async throws -> ChainHead? {
+        try await pool.read { db in try Self.routeHead(routeId, db) }
+    }
+
+    private static func routeHead(_ routeId: String, _ db: Database) throws -> ChainHead? {
+        try Row.fetchOne(
+            try db.cachedStatement(
+                sql: "SELECT sequence, hash, state FROM records WHERE route_id = ? ORDER BY sequence DESC LIMIT 1"),
+            arguments: [routeId]
+        ).map { ChainHead(sequence: $0["sequence"], hash: $0["hash"], state: RouteState(rawValue: $0["state"])) }
     }
 
     public func records(routeId: String) async throws -> [ChainedEvidence] {

@@ -114,4 +114,13 @@ enum SQLiteTestAccess {
         try queue.write { db in try db.execute(sql: sql) }
         try queue.close()
     }
+
+    /// The string columns of every row `sql` returns.
+    static func strings(_ sql: String, path: String) throws -> [[String]] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            try Row.fetchAll(db, sql: sql).map { row in row.columnNames.map { row[$0] as String } }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 // Migrations on each engine: a second run changes nothing, and stores opening a new database together do not race.
 
 import CavraDrills
+import CavraJSON
 import CavraStore
 import Foundation
 import PostgresNIO
@@ -25,6 +26,50 @@ import Testing
                 #expect(latest == PostgresDrillStore.schemaVersion)
             }
             #expect(try await fixture.store.plans(scheduleId: nil).count == 1)
+        }
+    }
+
+    /// A store from before plan digests (SQLite v5, PostgreSQL 2): the migration computes the digest of every stored
+    /// plan, and the plans read back as they were.
+    @Test(arguments: StoreEngine.tested)
+    func anOlderStoreGetsItsPlanDigests(_ engine: StoreEngine) async throws {
+        try await ServiceFixture.with(engine) { fixture in
+            _ = try await fixture.planProduction()
+            let before = try await fixture.store.plans(scheduleId: nil)
+            switch engine {
+            case .sqlite:
+                try SQLiteTestAccess.execute(
+                    """
+                    DROP INDEX route_plans_by_plan; ALTER TABLE plans DROP COLUMN document_sha256;
+                    DELETE FROM grdb_migrations WHERE identifier = 'v5-plan-digests'
+                    """, path: fixture.location)
+            case .postgresql:
+                _ = try await TestPostgres.execute(
+                    [
+                        "ALTER TABLE plans DROP COLUMN document_sha256",
+                        "DELETE FROM schema_migrations WHERE version = 2",
+                    ],
+                    schema: fixture.schema)
+            }
+            let migrated = try await DrillStores.migrate(location: fixture.location)
+            #expect(migrated.from != migrated.to)
+            let rows: [(String, String)]
+            switch engine {
+            case .sqlite:
+                rows = try SQLiteTestAccess.strings(
+                    "SELECT document, document_sha256 FROM plans", path: fixture.location
+                )
+                .map { ($0[0], $0[1]) }
+            case .postgresql:
+                rows = try await TestPostgres.execute(
+                    ["SELECT document, document_sha256 FROM plans"], schema: fixture.schema
+                ).map { try $0.decode((String, String).self) }
+            }
+            #expect(rows.count == before.count)
+            for (document, digest) in rows { #expect(digest == CavraHash.sha256Hex(document)) }
+            let reopened = try await fixture.reopen()
+            #expect(try await reopened.plans(scheduleId: nil) == before)
+            await DrillStores.close(reopened)
         }
     }
 

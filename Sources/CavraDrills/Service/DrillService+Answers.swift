@@ -41,7 +41,7 @@ extension DrillService {
         else { return nil }
         let head: ChainHead?
         do {
-            head = try await store.routeHeads(planIds: [plan.planId])[routeId]
+            head = try await store.routeHead(routeId: routeId)
         } catch {
             throw .store(detail: "the store cannot be read: \(error)")
         }

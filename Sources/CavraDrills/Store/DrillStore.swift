@@ -215,6 +215,9 @@ public protocol DrillStore: Sendable {
     /// The newest record of each route of the given plans.
     func routeHeads(planIds: [String]) async throws -> [String: ChainHead]
 
+    /// The newest record of one route (nil: none yet).
+    func routeHead(routeId: String) async throws -> ChainHead?
+
     /// A route's whole record chain, by sequence.
     func records(routeId: String) async throws -> [ChainedEvidence]
 

@@ -57,7 +57,14 @@ enum PostgresMigrations {
                 "CREATE INDEX answers_by_age ON answers (created_at)",
                 "CREATE TABLE schedule_locks (schedule_id TEXT PRIMARY KEY)",
                 "CREATE TABLE route_locks (route_id TEXT PRIMARY KEY)",
-            ])
+            ]),
+        // Reads compare a plan's digest with the decoded plans they keep, and read its text only when it differs.
+        Migration(
+            version: 2, name: "plan digests",
+            statements: [
+                "ALTER TABLE plans ADD COLUMN document_sha256 TEXT NOT NULL DEFAULT ''",
+                "UPDATE plans SET document_sha256 = encode(sha256(convert_to(document, 'UTF8')), 'hex')",
+            ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }
