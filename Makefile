@@ -6,7 +6,7 @@ APT_PACKAGES := libjansson-dev libsqlite3-dev
 # The browser tests of the Evidence Console, and the tools the labs use (make test only).
 APT_TEST_PACKAGES := chromium chromium-driver jq curl openssl
 
-.PHONY: deps test-deps apt-install build run test lint format fuzz fuzz-build fuzz-policy fuzz-requests fuzz-jwt labs cli-reference clean
+.PHONY: deps test-deps apt-install build run test lint format fuzz fuzz-build fuzz-policy fuzz-requests fuzz-jwt labs cli-reference bench load clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -66,10 +66,19 @@ fuzz-jwt: fuzz-build
 # The five labs (labs/0*/run.sh), each run non-interactively with its outcomes checked.
 labs: build
 	CAVRA=$(CAVRA) bash labs/run-all.sh
+	CAVRA=$(CAVRA) bash labs/benchmarks/run.sh --smoke
 
 # docs/cli-reference.md from every command's --help (CLIReferenceTests fails when it is out of date).
 cli-reference: deps
 	CAVRA_UPDATE_CLI_REFERENCE=1 $(SWIFT) test --filter CLIReferenceTests
+
+# CAVRA against Cedar, Rego and Casbin (labs/benchmarks/README.md), and the API under load with wrk
+# (labs/load/README.md); figures in docs/performance.md. make test runs both in smoke mode.
+bench: deps
+	bash labs/benchmarks/run.sh
+
+load: deps
+	bash labs/load/run.sh
 
 # The release build is part of the test: an optimiser crash must not reach a user.
 test: test-deps lint
