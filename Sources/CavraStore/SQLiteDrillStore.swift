@@ -19,11 +19,11 @@ public final class SQLiteDrillStore: DrillStore {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // After the pool is open: opening it puts its writer in WAL mode with `synchronous = NORMAL`, which
+            // can lose the last commits on power loss. With FULL, a commit returns once the WAL is synced.
+            try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             // Read first: a reader must not wait behind a running writer just to learn the schema is current.
             let (superseded, complete) = try pool.read { db in
                 (try Self.migrator.hasBeenSuperseded(db), try Self.migrator.hasCompletedMigrations(db))
@@ -31,11 +31,32 @@ public final class SQLiteDrillStore: DrillStore {
             if superseded {
                 throw StoreError("the store `\(path)` has a newer schema than this cavra understands; upgrade cavra")
             }
-            if !complete { try Self.migrator.migrate(pool) }
+            if !complete { try Self.migrate(pool) }
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError("cannot open the store `\(path)`: \(error)")
+        }
+    }
+
+    /// Migrates `pool`, also while another process migrates the same file: GRDB reads which migrations are applied
+    /// before running them, each in a transaction of its own, so of two processes starting together the later one
+    /// fails on what the other just created. It then starts again from what is applied now, for as long as the
+    /// other process makes progress; a failure with no progress elsewhere is a real one.
+    private static func migrate(_ pool: DatabasePool) throws {
+        var applied = try pool.read { try migrator.appliedIdentifiers($0) }
+        while true {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch {
+                let (now, complete) = try pool.read {
+                    (try migrator.appliedIdentifiers($0), try migrator.hasCompletedMigrations($0))
+                }
+                if complete { return }
+                guard now != applied else { throw error }
+                applied = now
+            }
         }
     }
 
@@ -103,6 +124,11 @@ public final class SQLiteDrillStore: DrillStore {
         return migrator
     }
 
+    /// The writer's `PRAGMA synchronous`: 2 (FULL) once the store is open, so that an answer means a synced commit.
+    public func writerSynchronousMode() async throws -> Int {
+        try await pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
     // MARK: Writes
 
     public func write<Result: Sendable>(
@@ -124,9 +150,6 @@ public final class SQLiteDrillStore: DrillStore {
     private static func load(_ scope: LockScope, _ db: Database) throws -> WorkingSet {
         var working = WorkingSet()
         for id in scope.scheduleIds {
-            if let row = try Row.fetchOne(db, sql: "SELECT * FROM schedules WHERE schedule_id = ?", arguments: [id]) {
-                working.schedules[id] = try schedule(row)
-            }
             for plan in try plans(db, "SELECT plan_id, document_sha256 FROM plans WHERE schedule_id = ?", [id]) {
                 working.plans[plan.planId] = plan
             }
@@ -199,14 +222,13 @@ public final class SQLiteDrillStore: DrillStore {
                 ])
         }
         for snapshot in working.policySnapshots {
-            var document = snapshot.json
-            if case .object(var object) = document {
-                object["sha256"] = .string(snapshot.sha256)
-                document = .object(object)
-            }
+            let known = try Bool.fetchOne(
+                try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM policies WHERE sha256 = ?)"),
+                arguments: [snapshot.sha256])
+            if known == true { continue }
             try db.execute(
                 sql: "INSERT OR IGNORE INTO policies (sha256, document) VALUES (?, ?)",
-                arguments: [snapshot.sha256, document.serialized()])
+                arguments: [snapshot.sha256, snapshot.storedText])
         }
         for (auditId, package) in working.auditPackages {
             try db.execute(

@@ -21,6 +21,17 @@ import Testing
         #expect(tables.contains("records") && tables.contains("refusals") && tables.contains("plans"))
     }
 
+    /// `synchronous` is a setting of each connection: the store's writer must commit with FULL (2), although
+    /// opening a pool in WAL mode sets NORMAL (1), which answers before the WAL is synced.
+    @Test func theWriterSyncsEveryCommit() async throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        let store = try #require(fixture.store as? SQLiteDrillStore)
+        #expect(try await store.writerSynchronousMode() == 2)
+        _ = try await fixture.planProduction()
+        #expect(try await store.writerSynchronousMode() == 2)
+    }
+
     @Test(arguments: StoreEngine.tested)
     func theSampleDataTellsItsStoryAtAnyTime(_ engine: StoreEngine) async throws {
         try await ServiceFixture.with(engine) { fixture in
