@@ -192,16 +192,6 @@ public final class PostgresDrillStore: DrillStore {
     private static func load(_ scope: LockScope, _ connection: PostgresConnection) async throws -> WorkingSet {
         var working = WorkingSet()
         if !scope.scheduleIds.isEmpty {
-            let rows = try await PostgresCalls.run(
-                """
-                SELECT schedule_id, document, history FROM schedules
-                WHERE schedule_id = ANY(\(scope.scheduleIds)::text[])
-                """, on: connection
-            )
-            for row in rows {
-                let schedule = try schedule(row)
-                working.schedules[schedule.scheduleId] = schedule
-            }
             for plan in try await plans(
                 "SELECT plan_id, document_sha256 FROM plans WHERE schedule_id = ANY(\(scope.scheduleIds)::text[])",
                 connection)
@@ -293,14 +283,12 @@ public final class PostgresDrillStore: DrillStore {
                 """, on: connection)
         }
         for snapshot in working.policySnapshots {
-            var document = snapshot.json
-            if case .object(var object) = document {
-                object["sha256"] = .string(snapshot.sha256)
-                document = .object(object)
-            }
+            let known = try await PostgresCalls.run(
+                "SELECT 1 FROM policies WHERE sha256 = \(snapshot.sha256)", on: connection)
+            if !known.isEmpty { continue }
             try await PostgresCalls.run(
                 """
-                INSERT INTO policies (sha256, document) VALUES (\(snapshot.sha256), \(document.serialized()))
+                INSERT INTO policies (sha256, document) VALUES (\(snapshot.sha256), \(snapshot.storedText))
                 ON CONFLICT DO NOTHING
                 """, on: connection)
         }

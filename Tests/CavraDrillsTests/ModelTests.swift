@@ -1,7 +1,8 @@
-import CavraDrills
 import CavraPolicy
 import Foundation
 import Testing
+
+@testable import CavraDrills
 
 @Suite struct TimestampTests {
     @Test(arguments: [
@@ -47,5 +48,25 @@ import Testing
         #expect(RouteAction.allCases.map(\.targetState) == [.acknowledged, .escalated, .resolved, .dismissed])
         for action in RouteAction.allCases { #expect(RouteAction(targetState: action.targetState) == action) }
         #expect(RouteAction(targetState: .outstanding) == nil)
+    }
+}
+
+@Suite struct IgnoringCaseTests {
+    /// The byte comparison agrees with comparing lowercased copies, for ASCII and for text where lowercasing is
+    /// more than a byte shift.
+    @Test func agreesWithLowercasedComparison() {
+        let words = [
+            "", "a", "A", "slack", "Slack", "SLACK", "slacK", "slack2", "owner-1", "OWNER-1", "owner_1", "[", "{", "@",
+            "`", "Äpfel", "äpfel", "ÄPFEL", "straße", "STRASSE", "İstanbul", "istanbul", "ΣΊΣΥΦΟΣ", "σίσυφος",
+        ]
+        var matches = 0
+        for left in words {
+            for right in words {
+                let expected = left.lowercased() == right.lowercased()
+                #expect(left.equalsIgnoringCase(right) == expected, "\(left) vs \(right)")
+                if expected { matches += 1 }
+            }
+        }
+        #expect(matches > words.count)
     }
 }

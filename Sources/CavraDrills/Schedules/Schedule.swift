@@ -56,7 +56,7 @@ public struct Schedule: Sendable, Equatable {
         public func applies(scheduleId: String, owner: String, provider: String, at now: Timestamp) -> Bool {
             guard startAt <= now, now <= endAt else { return false }
             func matches(_ list: [String], _ value: String) -> Bool {
-                list.isEmpty || list.contains { $0.lowercased() == value.lowercased() }
+                list.isEmpty || list.contains { $0.equalsIgnoringCase(value) }
             }
             return matches(scheduleIds, scheduleId) && matches(providers, provider) && matches(owners, owner)
         }

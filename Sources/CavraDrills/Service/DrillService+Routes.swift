@@ -130,7 +130,7 @@ extension DrillService {
 extension RouteFilter {
     func matches(_ route: Route, state: RouteState, breached: Bool) -> Bool {
         func same(_ wanted: String?, _ value: String) -> Bool {
-            wanted.map { $0.lowercased() == value.lowercased() } ?? true
+            wanted.map { $0.equalsIgnoringCase(value) } ?? true
         }
         return same(scheduleId, route.scheduleId) && same(provider, route.provider) && same(owner, route.owner)
             && (self.state.map { $0 == state } ?? true) && (category.map { $0 == route.category } ?? true)

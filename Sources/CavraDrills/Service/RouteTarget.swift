@@ -32,8 +32,8 @@ public struct RouteTarget: Sendable, Equatable {
             for plan in ofSchedule where planId.map({ $0 == plan.planId }) ?? true {
                 // A provider or owner given beside the id must agree with it.
                 if let route = plan.routes.first(where: { $0.routeId == routeId }),
-                    provider.map({ route.provider.lowercased() == $0.lowercased() }) ?? true,
-                    owner.map({ route.owner.lowercased() == $0.lowercased() }) ?? true
+                    provider.map({ route.provider.equalsIgnoringCase($0) }) ?? true,
+                    owner.map({ route.owner.equalsIgnoringCase($0) }) ?? true
                 {
                     return (plan, route)
                 }
@@ -48,8 +48,8 @@ public struct RouteTarget: Sendable, Equatable {
             throw .notFound(code: "no_current_plan", detail: "schedule `\(scheduleId)` has no current plan")
         }
         let matches = current.routes.filter { route in
-            (provider.map { route.provider.lowercased() == $0.lowercased() } ?? true)
-                && (owner.map { route.owner.lowercased() == $0.lowercased() } ?? true)
+            (provider.map { route.provider.equalsIgnoringCase($0) } ?? true)
+                && (owner.map { route.owner.equalsIgnoringCase($0) } ?? true)
         }
         guard !matches.isEmpty else {
             let what = [provider.map { "provider `\($0)`" }, owner.map { "owner `\($0)`" }].compactMap { $0 }

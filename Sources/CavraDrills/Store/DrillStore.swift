@@ -110,8 +110,7 @@ public struct StoredAnswer: Sendable, Equatable {
 
 /// The locked rows of one write transaction, and what the call appends.
 public struct WorkingSet: Sendable {
-    // What the store loaded.
-    public var schedules: [String: StoredSchedule]
+    // What the store loaded. Schedule documents are not loaded: no decision reads them, a plan call replaces them.
     /// Every plan of the locked schedules, and the plans that hold the locked routes.
     public var plans: [String: Plan]
     /// The newest record of each locked route (absent: no record yet).
@@ -130,17 +129,14 @@ public struct WorkingSet: Sendable {
     public private(set) var auditPackages: [(auditId: String, package: JSON)] = []
 
     public init(
-        schedules: [String: StoredSchedule] = [:], plans: [String: Plan] = [:], routeHeads: [String: ChainHead] = [:],
-        chainHeads: [String: ChainHead] = [:]
+        plans: [String: Plan] = [:], routeHeads: [String: ChainHead] = [:], chainHeads: [String: ChainHead] = [:]
     ) {
-        self.schedules = schedules
         self.plans = plans
         self.routeHeads = routeHeads
         self.chainHeads = chainHeads
     }
 
     public mutating func save(_ schedule: StoredSchedule) {
-        schedules[schedule.scheduleId] = schedule
         savedSchedules.removeAll { $0.scheduleId == schedule.scheduleId }
         savedSchedules.append(schedule)
     }
