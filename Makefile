@@ -3,8 +3,8 @@
 SWIFT ?= swift
 CAVRA := .build/debug/cavra
 APT_PACKAGES := libjansson-dev libsqlite3-dev
-# The browser tests of the Evidence Console, and the tools the labs use (make test only).
-APT_TEST_PACKAGES := chromium chromium-driver jq curl openssl
+# The browser tests of the Evidence Console, and the tools the labs and the load smoke run use (make test only).
+APT_TEST_PACKAGES := chromium chromium-driver jq curl openssl wrk strace
 
 .PHONY: deps test-deps apt-install build run test lint format fuzz fuzz-build fuzz-policy fuzz-requests fuzz-jwt labs cli-reference bench load clean
 
@@ -77,6 +77,7 @@ bench: deps
 	bash labs/benchmarks/run.sh
 
 load: deps
+	$(SWIFT) build -c release --scratch-path .build-release
 	bash labs/load/run.sh
 
 # The release build is part of the test: an optimiser crash must not reach a user.
@@ -89,6 +90,7 @@ test: test-deps lint
 	CAVRA=$(CAVRA) bash labs/benchmarks/run.sh --smoke
 	CAVRA=$(CAVRA) bash Tests/console/run.sh
 	$(SWIFT) build -c release --scratch-path .build-release
+	bash labs/load/run.sh --smoke
 
 clean:
 	rm -rf .build
