@@ -390,6 +390,23 @@ public final class PostgresDrillStore: DrillStore {
         }
     }
 
+    public func latestRecords(routeIds: [String]) async throws -> [String: ChainedEvidence] {
+        guard !routeIds.isEmpty else { return [:] }
+        return try await call { connection in
+            var latest: [String: ChainedEvidence] = [:]
+            let rows = try await PostgresCalls.run(
+                """
+                SELECT DISTINCT ON (route_id) route_id, document FROM records
+                WHERE route_id = ANY(\(routeIds)::text[]) ORDER BY route_id, sequence DESC
+                """, on: connection)
+            for row in rows {
+                let (routeId, text) = try row.decode((String, String).self)
+                latest[routeId] = ChainedEvidence(stored: try JSON.parse(text))
+            }
+            return latest
+        }
+    }
+
     public func refusals(chain: String) async throws -> [ChainedEvidence] {
         try await call { connection in
             try await Self.documents(

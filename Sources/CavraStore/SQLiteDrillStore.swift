@@ -316,6 +316,20 @@ public final class SQLiteDrillStore: DrillStore {
         }
     }
 
+    public func latestRecords(routeIds: [String]) async throws -> [String: ChainedEvidence] {
+        try await pool.read { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT document FROM records WHERE route_id = ? ORDER BY sequence DESC LIMIT 1")
+            var latest: [String: ChainedEvidence] = [:]
+            for routeId in routeIds {
+                if let text = try String.fetchOne(statement, arguments: [routeId]) {
+                    latest[routeId] = ChainedEvidence(stored: try JSON.parse(text))
+                }
+            }
+            return latest
+        }
+    }
+
     public func refusals(chain: String) async throws -> [ChainedEvidence] {
         try await pool.read { db in
             try Row.fetchAll(

@@ -79,6 +79,10 @@ import Testing
                     == PlanIds.acknowledgementId(routeId: routeId, sequence: 2))
             let stored = try await fixture.store.records(routeId: routeId)
             #expect(stored == [first, second])
+            let latest = try await fixture.store.latestRecords(routeIds: [routeId, "gordroute-none"])
+            #expect(latest == [routeId: second])
+            #expect(try await fixture.store.routeHead(routeId: routeId)?.sequence == 2)
+            #expect(try await fixture.store.routeHead(routeId: "gordroute-none") == nil)
         }
     }
 

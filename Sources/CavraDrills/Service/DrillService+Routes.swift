@@ -40,17 +40,14 @@ extension DrillService {
         let total = views.count
         var page = Array(views.dropFirst(offset).prefix(limit))
         let policies = self.policies()
+        let latest: [String: ChainedEvidence]
+        do {
+            latest = try await store.latestRecords(routeIds: page.filter(\.hasRecords).map(\.route.routeId))
+        } catch {
+            throw .store(detail: "the store cannot be read: \(error)")
+        }
         for index in page.indices {
-            let routeId = page[index].route.routeId
-            if page[index].hasRecords {
-                let records: [ChainedEvidence]
-                do {
-                    records = try await store.records(routeId: routeId)
-                } catch {
-                    throw .store(detail: "the store cannot be read: \(error)")
-                }
-                page[index].latestAcknowledgement = records.last?.json
-            }
+            page[index].latestAcknowledgement = latest[page[index].route.routeId]?.json
             page[index].permissions = Self.permissions(
                 for: page[index], actor: actor, channel: channel, now: now, policy: policies.enforced)
         }

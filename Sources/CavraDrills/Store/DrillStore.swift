@@ -217,6 +217,9 @@ public protocol DrillStore: Sendable {
     /// A route's whole record chain, by sequence.
     func records(routeId: String) async throws -> [ChainedEvidence]
 
+    /// The newest record of each of the given routes that has one.
+    func latestRecords(routeIds: [String]) async throws -> [String: ChainedEvidence]
+
     /// A refusal chain (`route:<id>` or `schedule:<id>`), by sequence.
     func refusals(chain: String) async throws -> [ChainedEvidence]
 
