@@ -176,48 +176,50 @@ public final class SQLiteDrillStore: DrillStore {
     }
 
     private static func save(_ working: WorkingSet, _ db: Database) throws {
+        // Every write runs the same few statements: prepared once per connection, not once per call.
+        func run(_ sql: String, _ arguments: StatementArguments) throws {
+            try db.cachedStatement(sql: sql).execute(arguments: arguments)
+        }
         for schedule in working.savedSchedules {
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO schedules (schedule_id, document, history) VALUES (?, ?, ?)",
-                arguments: [schedule.scheduleId, schedule.document.serialized(), schedule.history?.serialized()])
+            try run(
+                "INSERT OR REPLACE INTO schedules (schedule_id, document, history) VALUES (?, ?, ?)",
+                [schedule.scheduleId, schedule.document.serialized(), schedule.history?.serialized()])
         }
         for plan in working.savedPlans {
             let stored = PlanDocument.stored(plan)
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO plans (plan_id, schedule_id, cycle, superseded, document, document_sha256)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [plan.planId, plan.scheduleId, plan.cycle, plan.superseded, stored.text, stored.sha256])
+            try run(
+                """
+                INSERT OR REPLACE INTO plans (plan_id, schedule_id, cycle, superseded, document, document_sha256)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, [plan.planId, plan.scheduleId, plan.cycle, plan.superseded, stored.text, stored.sha256])
             for route in plan.routes {
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO route_plans (route_id, plan_id) VALUES (?, ?)",
-                    arguments: [route.routeId, plan.planId])
+                try run(
+                    "INSERT OR IGNORE INTO route_plans (route_id, plan_id) VALUES (?, ?)", [route.routeId, plan.planId])
             }
         }
         for record in working.records {
             let json = record.json
-            try db.execute(
-                sql: """
-                    INSERT INTO records (route_id, sequence, acknowledgement_id, state, hash, document)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+            try run(
+                """
+                INSERT INTO records (route_id, sequence, acknowledgement_id, state, hash, document)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                [
                     json["route_id"]?.stringValue, record.sequence, json["acknowledgement_id"]?.stringValue,
                     json["acknowledgement_state"]?.stringValue, record.hash, json.serialized(),
                 ])
         }
         for (chain, entry) in working.refusals {
-            try db.execute(
-                sql: "INSERT INTO refusals (chain, sequence, entry_id, hash, document) VALUES (?, ?, ?, ?, ?)",
-                arguments: [
+            try run(
+                "INSERT INTO refusals (chain, sequence, entry_id, hash, document) VALUES (?, ?, ?, ?, ?)",
+                [
                     chain, entry.sequence, entry.json["entry_id"]?.stringValue, entry.hash, entry.json.serialized(),
                 ])
         }
         for event in working.events {
-            try db.execute(
-                sql: "INSERT INTO history (kind, schedule_id, provider, at, document) VALUES (?, ?, ?, ?, ?)",
-                arguments: [
+            try run(
+                "INSERT INTO history (kind, schedule_id, provider, at, document) VALUES (?, ?, ?, ?, ?)",
+                [
                     event.kind, event.scheduleId, event.provider, event.at.milliseconds, event.payload.serialized(),
                 ])
         }
@@ -226,14 +228,14 @@ public final class SQLiteDrillStore: DrillStore {
                 try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM policies WHERE sha256 = ?)"),
                 arguments: [snapshot.sha256])
             if known == true { continue }
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO policies (sha256, document) VALUES (?, ?)",
-                arguments: [snapshot.sha256, snapshot.storedText])
+            try run(
+                "INSERT OR IGNORE INTO policies (sha256, document) VALUES (?, ?)",
+                [snapshot.sha256, snapshot.storedText])
         }
         for (auditId, package) in working.auditPackages {
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO audit_packages (audit_id, document) VALUES (?, ?)",
-                arguments: [auditId, package.serialized()])
+            try run(
+                "INSERT OR IGNORE INTO audit_packages (audit_id, document) VALUES (?, ?)",
+                [auditId, package.serialized()])
         }
     }
 
