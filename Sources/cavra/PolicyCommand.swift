@@ -141,11 +141,7 @@ extension PolicyCommand {
             } else if let batch {
                 let requests = try RequestFiles.batch(batch)
                 let compiled = try policy.validPolicy()
-                var output = ""
-                for request in requests {
-                    output += compiled.evaluate(request, trace: trace).batchJSON(trace: trace).serialized() + "\n"
-                }
-                print(output, terminator: "")
+                FileHandle.standardOutput.write(Data(compiled.batchLines(requests, trace: trace)))
             }
         }
     }
@@ -265,25 +261,18 @@ enum RequestFiles {
 
     /// Every line is checked before any is evaluated; blank lines are skipped.
     static func batch(_ path: String) throws -> [PolicyRequest] {
-        let text = try read(path)
-        var requests: [PolicyRequest] = []
-        // Split on the scalar: Swift reads "\r\n" as one Character, and CRLF files are common.
-        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
-        for (index, line) in lines.enumerated() {
-            let lineText = String(String.UnicodeScalarView(line))
-            guard !lineText.allSatisfy(\.isWhitespace) else { continue }
-            do {
-                requests.append(try PolicyRequest(json: try JSON.parse(lineText)))
-            } catch let error as JSONParseError {
+        do {
+            return try PolicyRequest.lines(of: try read(path))
+        } catch let error as RequestLineError {
+            switch error.problem {
+            case .json(let problem):
                 printError(
-                    "error: \(path): line \(index + 1): invalid JSON at column \(error.column): \(error.message)")
-                throw CavraExit.badInput
-            } catch let error as RequestError {
-                printError("error: \(path): line \(index + 1): \(error.description)")
-                throw CavraExit.badInput
+                    "error: \(path): line \(error.line): invalid JSON at column \(problem.column): \(problem.message)")
+            case .request(let problem):
+                printError("error: \(path): line \(error.line): \(problem.description)")
             }
+            throw CavraExit.badInput
         }
-        return requests
     }
 
     private static func read(_ path: String) throws -> String {

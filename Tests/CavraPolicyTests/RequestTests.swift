@@ -35,6 +35,12 @@ import Testing
         (#"{"action": "plan", "actor": {"groups": ["a", 1]}}"#, "`actor.groups` must be a list of strings"),
         (#"{"action": "plan", "extra": 1}"#, "unknown field `extra`"),
         (#"[1]"#, "must be a JSON object"),
+        // The first problem is reported: an unknown field of a part before a wrongly typed one, in either order,
+        // and the parts in the order actor, route, context.
+        (#"{"action":"plan","route":{"state":"open","enviroment":"x"}}"#, "unknown field `route.enviroment`"),
+        (#"{"action":"plan","route":{"enviroment":"x","state":"open"}}"#, "unknown field `route.enviroment`"),
+        (#"{"action":"plan","route":{"enviroment":"x"},"actor":{"verified":1}}"#, "`actor.verified` must be"),
+        (#"{"action":"plan","context":{"bulk":1},"route":{"age":-1}}"#, "`route.age` must be a duration"),
     ])
     func badRequestsNameTheField(_ json: String, _ message: String) throws {
         do {

@@ -104,23 +104,63 @@ public enum Attribute: String, Sendable, CaseIterable {
         }
     }
 
-    /// The closed set of values of an attribute, where it has one.
+    /// The closed set of values of an attribute, where it has one, in declaration order.
     public var valueSet: [String]? {
         switch self {
-        case .routeSeverity: Severity.allCases.map(\.rawValue)
-        case .routeState: RouteState.allCases.map(\.rawValue)
-        case .routeCategory: RouteCategory.allCases.map(\.rawValue)
-        case .contextChannel: Channel.allCases.map(\.rawValue)
+        case .routeSeverity: Self.severities
+        case .routeState: Self.states
+        case .routeCategory: Self.categories
+        case .contextChannel: Self.channels
         default: nil
         }
     }
 
+    // Built once: request checking reads these for every field of every request.
+    private static let severities = Severity.allCases.map(\.rawValue)
+    private static let states = RouteState.allCases.map(\.rawValue)
+    private static let categories = RouteCategory.allCases.map(\.rawValue)
+    private static let channels = Channel.allCases.map(\.rawValue)
+
     static func find(root: PathRoot, name: String) -> Attribute? {
-        Attribute(rawValue: root.rawValue + "." + name)
+        let table = table(of: root)
+        // Comparing the few names of the same length costs less than hashing; the dictionary, which equates
+        // strings as `==` does whatever their lengths, settles what that leaves.
+        let length = name.utf8.count
+        for (index, candidate) in table.names.enumerated() where candidate.utf8.count == length && candidate == name {
+            return table.attributes[index]
+        }
+        return table.byName[name]
     }
 
+    /// The attribute names under `root`, in declaration order.
     static func names(of root: PathRoot) -> [String] {
-        allCases.filter { $0.root == root }.map(\.name)
+        table(of: root).names
+    }
+
+    private struct RootTable {
+        var names: [String] = []
+        var attributes: [Attribute] = []
+        var byName: [String: Attribute] = [:]
+
+        init(_ root: PathRoot) {
+            for attribute in Attribute.allCases where attribute.root == root {
+                names.append(attribute.name)
+                attributes.append(attribute)
+                byName[attribute.name] = attribute
+            }
+        }
+    }
+
+    private static let actorTable = RootTable(.actor)
+    private static let routeTable = RootTable(.route)
+    private static let contextTable = RootTable(.context)
+
+    private static func table(of root: PathRoot) -> RootTable {
+        switch root {
+        case .actor: actorTable
+        case .route: routeTable
+        case .context: contextTable
+        }
     }
 }
 

@@ -41,12 +41,15 @@ struct RuleMask: Sendable, Equatable {
 struct ActionBucket: Sendable {
     /// Policy rule indices covering this action, in source order.
     let rules: [Int]
+    /// How many clauses the rules have: the most a trace of the bucket records.
+    let clauseCount: Int
     let unguarded: RuleMask
     let attributeGuards: [(attribute: Attribute, postings: [String: RuleMask])]
     let roleGuards: [(role: Int, postings: RuleMask)]
 
     init(rules: [Int], policyRules: [CompiledRule], roles: [CompiledRole]) {
         self.rules = rules
+        clauseCount = rules.reduce(0) { $0 + policyRules[$1].clauses.count }
         var unguarded = RuleMask(count: rules.count)
         var attributeGuards: [Attribute: [String: RuleMask]] = [:]
         var roleGuards: [Int: RuleMask] = [:]

@@ -46,6 +46,9 @@ public final class CompiledRule: Sendable {
     public let conditions: [CompiledCondition]
     public let requirements: [CompiledRequirement]
     public let because: String?
+    /// The clauses in the order an evaluation checks them: the conditions, then the requirements' conditions.
+    /// The trace records only their values, the n-th for the n-th clause.
+    let clauses: [CompiledCondition]
 
     init(
         id: String, effect: Effect, file: Int, line: Int, actions: Set<PolicyAction>?, principals: [Int]?,
@@ -60,6 +63,7 @@ public final class CompiledRule: Sendable {
         self.conditions = conditions
         self.requirements = requirements
         self.because = because
+        clauses = conditions + requirements.compactMap(\.condition)
     }
 
     func covers(_ action: PolicyAction) -> Bool { actions?.contains(action) ?? true }
@@ -75,8 +79,8 @@ public final class CompiledPolicy: Sendable {
     public let rules: [CompiledRule]
     public let roles: [CompiledRole]
     public let tests: [PolicyTest]
-    /// For each action, the rules whose action list covers it, in source order.
-    let buckets: [PolicyAction: ActionBucket]
+    /// For each action, by `PolicyAction.ordinal`, the rules whose action list covers it, in source order.
+    let buckets: [ActionBucket]
 
     init(
         header: Header, source: PolicySource, rules: [CompiledRule], roles: [CompiledRole], tests: [PolicyTest]
@@ -90,14 +94,25 @@ public final class CompiledPolicy: Sendable {
         self.rules = rules
         self.roles = roles
         self.tests = tests
-        var buckets: [PolicyAction: ActionBucket] = [:]
-        for action in PolicyAction.allCases {
-            buckets[action] = ActionBucket(
-                rules: rules.indices.filter { rules[$0].covers(action) }, policyRules: rules, roles: roles)
+        buckets = PolicyAction.allCases.map { action in
+            ActionBucket(rules: rules.indices.filter { rules[$0].covers(action) }, policyRules: rules, roles: roles)
         }
-        self.buckets = buckets
     }
 
     /// The file name used in ids, the trace and errors.
     public func fileName(_ index: Int) -> String { source.files[index].name }
+}
+
+extension PolicyAction {
+    /// The position in `allCases`, without hashing.
+    var ordinal: Int {
+        switch self {
+        case .acknowledge: 0
+        case .escalate: 1
+        case .resolve: 2
+        case .dismiss: 3
+        case .export: 4
+        case .plan: 5
+        }
+    }
 }

@@ -85,9 +85,15 @@ public struct Decision: Sendable {
         return Trace(
             roles: rawTrace.roles.entries,
             rules: rawTrace.rules.map { traced in
-                Trace.RuleEntry(
-                    rule: traced.rule, principal: traced.principal, conditions: rawTrace.conditions[traced.conditions],
-                    outcome: traced.outcome)
+                let clauses = policy.rules[traced.rule].clauses
+                let conditions = zip(clauses, traced.conditions).map { clause, position in
+                    Trace.ConditionEntry(
+                        condition: clause, value: rawTrace.conditions[position],
+                        error: rawTrace.conditionErrors[position])
+                }
+                return Trace.RuleEntry(
+                    rule: traced.rule, principal: traced.principal, conditions: conditions[...], outcome: traced.outcome
+                )
             })
     }
 
@@ -98,17 +104,33 @@ public struct Decision: Sendable {
     public var obligationNames: [String] { obligations.map(\.obligation.rawValue) }
 }
 
-/// What an evaluation recorded for its trace, in the cheapest form: rule indices, condition ranges, role states.
+/// What an evaluation recorded for its trace, in the cheapest form: rule indices, clause values, role states.
 struct RawTrace: Sendable {
+    /// 16 bytes an entry, so that the trace of an action's rules is one small allocation.
     struct TracedRule: Sendable {
-        var rule: Int
+        private var ruleIndex: UInt32
+        private var conditionStart: UInt32
+        private var conditionEnd: UInt32
         var principal: Bool?
-        /// A range of `conditions`, so that appending never copies the array.
-        var conditions: Range<Int>
         var outcome: RuleOutcome
+
+        init(rule: Int, principal: Bool?, conditions: Range<Int>, outcome: RuleOutcome) {
+            ruleIndex = UInt32(rule)
+            conditionStart = UInt32(conditions.lowerBound)
+            conditionEnd = UInt32(conditions.upperBound)
+            self.principal = principal
+            self.outcome = outcome
+        }
+
+        var rule: Int { Int(ruleIndex) }
+        /// A range of `conditions`, so that appending never copies the array.
+        var conditions: Range<Int> { Int(conditionStart)..<Int(conditionEnd) }
     }
 
     var rules: [TracedRule]
-    var conditions: [Trace.ConditionEntry]
+    /// The value of each clause checked, in order; the n-th of a rule's range is its n-th clause
+    /// (`CompiledRule.clauses`). nil for a clause that failed, with its message in `conditionErrors`.
+    var conditions: [Bool?]
+    var conditionErrors: [Int: String]
     var roles: ExpressionContext.RoleSnapshot
 }

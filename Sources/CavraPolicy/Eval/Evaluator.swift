@@ -16,9 +16,15 @@ extension CompiledPolicy {
 
     /// `indexed: false` evaluates every rule of the action in order: the plain form the index is checked against.
     public func evaluate(_ request: PolicyRequest, trace: Bool, indexed: Bool) -> Decision {
-        ExpressionContext.withRequest(request, roles: roles) { expressions in
+        withUnsafePointer(to: request) { evaluate(at: $0, trace: trace, indexed: indexed) }
+    }
+
+    /// Decides the request `request` points to, read in place; it must stay valid for the call. A batch decides
+    /// its requests where they stand, without copying each one (and retaining its strings and lists).
+    func evaluate(at request: UnsafePointer<PolicyRequest>, trace: Bool, indexed: Bool) -> Decision {
+        ExpressionContext.withRequest(at: request, roles: roles) { expressions in
             var run = Evaluation(policy: self, expressions: expressions, tracing: trace)
-            run.evaluateRules(in: buckets[request.action]!, indexed: indexed)
+            run.evaluateRules(in: buckets[request.pointee.action.ordinal], indexed: indexed)
             return run.decision()
         }
     }
@@ -26,11 +32,10 @@ extension CompiledPolicy {
 
 extension Evaluation {
     fileprivate mutating func evaluateRules(in bucket: ActionBucket, indexed: Bool) {
-        let request = expressions.request
         if indexed {
             var candidates = bucket.unguarded
             for guardEntry in bucket.attributeGuards {
-                if let value = request.stringValue(of: guardEntry.attribute),
+                if let value = expressions.request.stringValue(of: guardEntry.attribute),
                     let postings = guardEntry.postings[value]
                 {
                     candidates.formUnion(postings)
@@ -41,6 +46,10 @@ extension Evaluation {
             }
             candidates.forEach { evaluateRule(bucket.rules[$0]) }
         } else {
+            if tracing {
+                ruleTrace.reserveCapacity(bucket.rules.count)
+                conditionTrace.reserveCapacity(bucket.clauseCount)
+            }
             for rule in bucket.rules { evaluateRule(rule) }
         }
     }
@@ -57,7 +66,8 @@ struct Evaluation {
     /// Obligations met so far, as (obligation, rule index).
     private var obligations: [MetObligation] = []
     private var ruleTrace: [RawTrace.TracedRule] = []
-    private var conditionTrace: [Trace.ConditionEntry] = []
+    private var conditionTrace: [Bool?] = []
+    private var conditionErrors: [Int: String] = [:]
 
     private struct MetObligation {
         var obligation: Obligation
@@ -68,10 +78,6 @@ struct Evaluation {
         self.policy = policy
         self.tracing = tracing
         self.expressions = expressions
-        if tracing {
-            ruleTrace.reserveCapacity(policy.rules.count)
-            conditionTrace.reserveCapacity(policy.rules.count * 2)
-        }
     }
 
     // MARK: Rules
@@ -139,11 +145,12 @@ struct Evaluation {
     private mutating func check(_ condition: CompiledCondition) throws(EvalFailure) -> Bool {
         do {
             let value = try expressions.bool(condition.node)
-            if tracing { conditionTrace.append(Trace.ConditionEntry(condition: condition, value: value)) }
+            if tracing { conditionTrace.append(value) }
             return value
         } catch {
             if tracing {
-                conditionTrace.append(Trace.ConditionEntry(condition: condition, value: nil, error: error.message))
+                conditionErrors[conditionTrace.count] = error.message
+                conditionTrace.append(nil)
             }
             throw error
         }
@@ -192,7 +199,9 @@ struct Evaluation {
         // The trace is kept raw; `Decision.trace` builds its public form only when someone reads it.
         let raw: RawTrace? =
             tracing
-            ? RawTrace(rules: ruleTrace, conditions: conditionTrace, roles: expressions.roleSnapshot()) : nil
+            ? RawTrace(
+                rules: ruleTrace, conditions: conditionTrace, conditionErrors: conditionErrors,
+                roles: expressions.roleSnapshot()) : nil
         return Decision(
             policy: policy, action: expressions.request.action, allow: allow, determining: determining,
             obligations: grouped, reasons: reasons, errors: errors, rawTrace: raw)

@@ -38,16 +38,24 @@ struct ExpressionContext {
     private var roleStates: RoleStates
     private var roleFailures: [Int: EvalFailure] = [:]
 
-    var request: PolicyRequest { requestPointer.pointee }
+    /// Read in place: a getter returning `pointee` would copy the request, retaining every string and list.
+    var request: PolicyRequest {
+        unsafeAddress { requestPointer }
+    }
 
     /// Runs `body` with a context over `request`.
     static func withRequest<Result>(
         _ request: PolicyRequest, roles: [CompiledRole], _ body: (inout ExpressionContext) -> Result
     ) -> Result {
-        withUnsafePointer(to: request) { pointer in
-            var context = ExpressionContext(requestPointer: pointer, roles: roles)
-            return body(&context)
-        }
+        withUnsafePointer(to: request) { withRequest(at: $0, roles: roles, body) }
+    }
+
+    /// Runs `body` with a context over the request `pointer` points to.
+    static func withRequest<Result>(
+        at pointer: UnsafePointer<PolicyRequest>, roles: [CompiledRole], _ body: (inout ExpressionContext) -> Result
+    ) -> Result {
+        var context = ExpressionContext(requestPointer: pointer, roles: roles)
+        return body(&context)
     }
 
     private init(requestPointer: UnsafePointer<PolicyRequest>, roles: [CompiledRole]) {

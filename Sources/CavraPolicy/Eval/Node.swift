@@ -60,13 +60,14 @@ struct Glob: Sendable {
         }
     }
 
+    /// Walks the text's scalars in place: building an array of them would allocate on every call.
     func matches(_ text: String) -> Bool {
-        let scalars = Array(text.unicodeScalars)
-        var t = 0
+        let scalars = text.unicodeScalars
+        var t = scalars.startIndex
         var p = 0
         var starPiece = -1
-        var starText = 0
-        while t < scalars.count {
+        var starText = t
+        while t < scalars.endIndex {
             if p < pieces.count {
                 switch pieces[p] {
                 case .star:
@@ -75,11 +76,11 @@ struct Glob: Sendable {
                     p += 1
                     continue
                 case .any:
-                    t += 1
+                    scalars.formIndex(after: &t)
                     p += 1
                     continue
                 case .scalar(let expected) where expected == scalars[t]:
-                    t += 1
+                    scalars.formIndex(after: &t)
                     p += 1
                     continue
                 default:
@@ -88,7 +89,7 @@ struct Glob: Sendable {
             }
             guard starPiece >= 0 else { return false }
             p = starPiece + 1
-            starText += 1
+            scalars.formIndex(after: &starText)
             t = starText
         }
         while p < pieces.count && pieces[p] == .star { p += 1 }

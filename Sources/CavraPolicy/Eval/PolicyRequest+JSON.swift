@@ -10,30 +10,43 @@ extension PolicyRequest {
     /// Reads `{action, actor, route, context}`; absent fields take the test defaults (policy-language.md §8–§9).
     public init(json: JSON) throws(RequestError) {
         guard let object = json.objectValue else { throw RequestError(description: "a request must be a JSON object") }
-        try Self.refuseUnknown(object, allowed: ["action", "actor", "route", "context"], prefix: "")
+        for key in object.keys where !Self.topLevelFields.contains(key) {
+            throw Self.unknownField(key, allowed: Self.topLevelFields, prefix: "")
+        }
         guard let actionValue = object["action"] else { throw RequestError(description: "missing field `action`") }
         guard let actionName = actionValue.stringValue, let action = PolicyAction(rawValue: actionName) else {
             throw RequestError(
                 description: "`action` must be one of \(PolicyAction.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.init(action: action)
-        for root in [PathRoot.actor, .route, .context] {
+        for root in Self.parts {
             guard let part = object[root.rawValue] else { continue }
             guard let members = part.objectValue else {
                 throw RequestError(description: "`\(root.rawValue)` must be an object, found \(part.typeName)")
             }
-            try Self.refuseUnknown(members, allowed: Attribute.names(of: root), prefix: root.rawValue + ".")
-            for (key, value) in members {
-                try set(Attribute.find(root: root, name: key)!, from: value)
+            // An unknown field of the part is reported before a wrongly typed one, wherever each stands.
+            var wrongValue: RequestError?
+            for key in members.keys {
+                guard let attribute = Attribute.find(root: root, name: key) else {
+                    throw Self.unknownField(key, allowed: Attribute.names(of: root), prefix: root.rawValue + ".")
+                }
+                guard wrongValue == nil else { continue }
+                do throws(RequestError) {
+                    try set(attribute, from: members[key]!)
+                } catch {
+                    wrongValue = error
+                }
             }
+            if let wrongValue { throw wrongValue }
         }
     }
 
-    private static func refuseUnknown(_ object: JSONObject, allowed: [String], prefix: String) throws(RequestError) {
-        for key in object.keys where !allowed.contains(key) {
-            let suggestion = closest(to: key, in: allowed).map { " (did you mean `\(prefix)\($0)`?)" } ?? ""
-            throw RequestError(description: "unknown field `\(prefix)\(key)`\(suggestion)")
-        }
+    private static let topLevelFields = ["action", "actor", "route", "context"]
+    private static let parts: [PathRoot] = [.actor, .route, .context]
+
+    private static func unknownField(_ key: String, allowed: [String], prefix: String) -> RequestError {
+        let suggestion = closest(to: key, in: allowed).map { " (did you mean `\(prefix)\($0)`?)" } ?? ""
+        return RequestError(description: "unknown field `\(prefix)\(key)`\(suggestion)")
     }
 
     private mutating func set(_ attribute: Attribute, from value: JSON) throws(RequestError) {
@@ -78,8 +91,11 @@ extension PolicyRequest {
 
     /// A non-negative number of seconds, or a string with one unit: `"90m"`.
     private static func duration(_ value: JSON, name: String) throws(RequestError) -> Int64 {
-        let problem = RequestError(
-            description: "`\(name)` must be a duration: a non-negative integer of seconds or a string such as \"90m\"")
+        var problem: RequestError {
+            RequestError(
+                description:
+                    "`\(name)` must be a duration: a non-negative integer of seconds or a string such as \"90m\"")
+        }
         if let seconds = value.intValue {
             guard seconds >= 0 else { throw problem }
             return seconds
