@@ -5,50 +5,13 @@ set -euo pipefail
 
 LAB=01-first-policy
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$LAB_DIR/../.." && pwd)
 
-# --- helpers (each lab carries its own, so that labs never depend on each other) -------------
-STEP="setup"
-step() { STEP="$1"; echo "== $LAB: $1"; }
-fail() {
-    echo "FAIL [$LAB, step: $STEP]: $1" >&2
-    [[ -f "$WORK/out" ]] && { echo "--- stdout" >&2; cat "$WORK/out" >&2; }
-    [[ -f "$WORK/err" ]] && { echo "--- stderr" >&2; cat "$WORK/err" >&2; }
-    exit 1
-}
-trap 'echo "FAIL [$LAB, step: $STEP]: unexpected error at line $LINENO" >&2' ERR
-# run CMD…: runs it, keeping stdout in $WORK/out, stderr in $WORK/err and the exit code in RC.
-run() { set +e; "$@" >"$WORK/out" 2>"$WORK/err"; RC=$?; set -e; }
-expect_rc() { [[ "$RC" == "$1" ]] || fail "expected exit code $1, got $RC"; }
-# expect_line FILE TEXT: FILE (out or err) holds TEXT as a whole line.
-expect_line() { grep -qxF -- "$2" "$WORK/$1" || fail "expected the line \`$2\` on std$1"; }
-# expect_text FILE TEXT: FILE (out or err) holds TEXT somewhere.
-expect_text() { grep -qF -- "$2" "$WORK/$1" || fail "expected \`$2\` on std$1"; }
+# shellcheck source=../lib.sh
+source "$LAB_DIR/../lib.sh"
+
 expect_last_line() {
     [[ "$(tail -n 1 "$WORK/$1")" == "$2" ]] || fail "expected the last line of std$1 to be \`$2\`"
 }
-
-resolve_cavra() {
-    if [[ -n "${CAVRA:-}" ]]; then
-        case "$CAVRA" in
-            /*) ;;
-            *) if [[ -x "$PWD/$CAVRA" ]]; then CAVRA="$PWD/$CAVRA"; else CAVRA="$REPO/$CAVRA"; fi ;;
-        esac
-    else
-        CAVRA="$REPO/.build/debug/cavra"
-        if [[ ! -x "$CAVRA" ]]; then
-            echo "== $LAB: building cavra (swift build --product cavra)"
-            (cd "$REPO" && swift build --product cavra) >&2
-        fi
-    fi
-    [[ -x "$CAVRA" ]] || { echo "FAIL [$LAB, step: setup]: no cavra binary at $CAVRA" >&2; exit 1; }
-}
-
-WORK=$(mktemp -d)
-cleanup() { rm -rf "$WORK"; }
-trap cleanup EXIT
-resolve_cavra
-cavra() { "$CAVRA" "$@"; }
 
 # --- the walkthrough ----------------------------------------------------------------------------
 cd "$WORK"

@@ -8,39 +8,9 @@ set -euo pipefail
 
 LAB=03-policy-tests-in-ci
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$LAB_DIR/../.." && pwd)
 
-# --- helpers (each lab carries its own, so that labs never depend on each other) -------------
-WORK=$(mktemp -d)
-STEP="setup"
-step() { STEP="$1"; echo "== $LAB: $1"; }
-fail() {
-    echo "FAIL [$LAB, step: $STEP]: $1" >&2
-    [[ -f "$WORK/out" ]] && { echo "--- stdout" >&2; head -c 4000 "$WORK/out" >&2; }
-    [[ -f "$WORK/err" ]] && { echo "--- stderr" >&2; head -c 4000 "$WORK/err" >&2; }
-    exit 1
-}
-trap 'echo "FAIL [$LAB, step: $STEP]: unexpected error at line $LINENO" >&2' ERR
-cleanup() { rm -rf "$WORK"; }
-trap cleanup EXIT
-expect_rc() { [[ "$RC" == "$1" ]] || fail "expected exit code $1, got $RC"; }
-
-resolve_cavra() {
-    if [[ -n "${CAVRA:-}" ]]; then
-        case "$CAVRA" in
-            /*) ;;
-            *) if [[ -x "$PWD/$CAVRA" ]]; then CAVRA="$PWD/$CAVRA"; else CAVRA="$REPO/$CAVRA"; fi ;;
-        esac
-    else
-        CAVRA="$REPO/.build/debug/cavra"
-        if [[ ! -x "$CAVRA" ]]; then
-            echo "== $LAB: building cavra (swift build --product cavra)"
-            (cd "$REPO" && swift build --product cavra) >&2
-        fi
-    fi
-    [[ -x "$CAVRA" ]] || { echo "FAIL [$LAB, step: setup]: no cavra binary at $CAVRA" >&2; exit 1; }
-}
-resolve_cavra
+# shellcheck source=../lib.sh
+source "$LAB_DIR/../lib.sh"
 
 # ci_step NAME POLICY_DIR: runs the CI command NAME (validate or test) the way the CI files do, in
 # $WORK/checkout with POLICY=POLICY_DIR; stdout, stderr and exit code in out, err and RC.

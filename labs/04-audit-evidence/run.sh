@@ -6,45 +6,10 @@ set -euo pipefail
 
 LAB=04-audit-evidence
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$LAB_DIR/../.." && pwd)
 
-# --- helpers (each lab carries its own, so that labs never depend on each other) -------------
-WORK=$(mktemp -d)
-STEP="setup"
-step() { STEP="$1"; echo "== $LAB: $1"; }
-fail() {
-    echo "FAIL [$LAB, step: $STEP]: $1" >&2
-    [[ -f "$WORK/out" ]] && { echo "--- stdout" >&2; head -c 4000 "$WORK/out" >&2; }
-    [[ -f "$WORK/err" ]] && { echo "--- stderr" >&2; head -c 4000 "$WORK/err" >&2; }
-    exit 1
-}
-trap 'echo "FAIL [$LAB, step: $STEP]: unexpected error at line $LINENO" >&2' ERR
-cleanup() { rm -rf "$WORK"; }
-trap cleanup EXIT
-# run CMD…: runs it, keeping stdout in $WORK/out, stderr in $WORK/err and the exit code in RC.
-run() { set +e; "$@" >"$WORK/out" 2>"$WORK/err"; RC=$?; set -e; }
-expect_rc() { [[ "$RC" == "$1" ]] || fail "expected exit code $1, got $RC"; }
-expect_line() { grep -qxF -- "$2" "$WORK/$1" || fail "expected the line \`$2\` on std$1"; }
-# expect_match FILE REGEX: a line of FILE (out or err) matches the extended REGEX.
-expect_match() { grep -qE -- "$2" "$WORK/$1" || fail "expected a line matching \`$2\` on std$1"; }
+# shellcheck source=../lib.sh
+source "$LAB_DIR/../lib.sh"
 
-resolve_cavra() {
-    if [[ -n "${CAVRA:-}" ]]; then
-        case "$CAVRA" in
-            /*) ;;
-            *) if [[ -x "$PWD/$CAVRA" ]]; then CAVRA="$PWD/$CAVRA"; else CAVRA="$REPO/$CAVRA"; fi ;;
-        esac
-    else
-        CAVRA="$REPO/.build/debug/cavra"
-        if [[ ! -x "$CAVRA" ]]; then
-            echo "== $LAB: building cavra (swift build --product cavra)"
-            (cd "$REPO" && swift build --product cavra) >&2
-        fi
-    fi
-    [[ -x "$CAVRA" ]] || { echo "FAIL [$LAB, step: setup]: no cavra binary at $CAVRA" >&2; exit 1; }
-}
-resolve_cavra
-cavra() { "$CAVRA" "$@"; }
 command -v openssl >/dev/null || fail "openssl is needed to make the signing keys"
 
 # --- the walkthrough ----------------------------------------------------------------------------

@@ -6,51 +6,10 @@ set -euo pipefail
 
 LAB=05-shadow-rollout
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$LAB_DIR/../.." && pwd)
 
-# --- helpers (each lab carries its own, so that labs never depend on each other) -------------
-WORK=$(mktemp -d)
-API_PID=""
-STEP="setup"
-step() { STEP="$1"; echo "== $LAB: $1"; }
-fail() {
-    echo "FAIL [$LAB, step: $STEP]: $1" >&2
-    [[ -s "$WORK/body.json" ]] && { echo "--- last response body" >&2; head -c 4000 "$WORK/body.json" >&2; echo >&2; }
-    [[ -f "$WORK/out" ]] && { echo "--- stdout" >&2; head -c 4000 "$WORK/out" >&2; }
-    [[ -f "$WORK/err" ]] && { echo "--- stderr" >&2; head -c 4000 "$WORK/err" >&2; }
-    [[ -s "$WORK/api.log" ]] && { echo "--- last lines of the server log" >&2; tail -n 5 "$WORK/api.log" >&2; }
-    exit 1
-}
-trap 'echo "FAIL [$LAB, step: $STEP]: unexpected error at line $LINENO" >&2' ERR
-stop_api() {
-    if [[ -n "$API_PID" ]] && kill -0 "$API_PID" 2>/dev/null; then
-        kill -TERM "$API_PID" 2>/dev/null || true
-        wait "$API_PID" 2>/dev/null || true
-    fi
-    API_PID=""
-}
-cleanup() { stop_api; rm -rf "$WORK"; }
-trap cleanup EXIT
+# shellcheck source=../lib.sh
+source "$LAB_DIR/../lib.sh"
 
-resolve_cavra() {
-    if [[ -n "${CAVRA:-}" ]]; then
-        case "$CAVRA" in
-            /*) ;;
-            *) if [[ -x "$PWD/$CAVRA" ]]; then CAVRA="$PWD/$CAVRA"; else CAVRA="$REPO/$CAVRA"; fi ;;
-        esac
-    else
-        CAVRA="$REPO/.build/debug/cavra"
-        if [[ ! -x "$CAVRA" ]]; then
-            echo "== $LAB: building cavra (swift build --product cavra)"
-            (cd "$REPO" && swift build --product cavra) >&2
-        fi
-    fi
-    [[ -x "$CAVRA" ]] || { echo "FAIL [$LAB, step: setup]: no cavra binary at $CAVRA" >&2; exit 1; }
-}
-resolve_cavra
-cavra() { "$CAVRA" "$@"; }
-# run CMD…: runs it, keeping stdout in $WORK/out, stderr in $WORK/err and the exit code in RC.
-run() { rm -f "$WORK/body.json"; set +e; "$@" >"$WORK/out" 2>"$WORK/err"; RC=$?; set -e; }
 # run_bounded SECONDS CMD…: like run, but a command still running after SECONDS is stopped (RC 124).
 run_bounded() {
     local seconds="$1" pid i
@@ -70,9 +29,6 @@ run_bounded() {
         set +e; wait "$pid"; RC=$?; set -e
     fi
 }
-expect_rc() { [[ "$RC" == "$1" ]] || fail "expected exit code $1, got $RC"; }
-expect_line() { grep -qxF -- "$2" "$WORK/$1" || fail "expected the line \`$2\` on std$1"; }
-expect_match() { grep -qE -- "$2" "$WORK/$1" || fail "expected a line matching \`$2\` on std$1"; }
 
 # http METHOD PATH [BODY] [HEADER…]: STATUS gets the status, $WORK/body.json the body.
 http() {
@@ -84,22 +40,6 @@ http() {
     local header
     for header in "$@"; do args+=(-H "$header"); done
     STATUS=$(curl "${args[@]}" "$BASE$path") || fail "$method $path: no answer from the server"
-}
-expect_status() { [[ "$STATUS" == "$1" ]] || fail "expected HTTP $1, got $STATUS"; }
-expect_json() { jq -e "$1" "$WORK/body.json" >/dev/null 2>&1 || fail "expected $2 (jq: $1)"; }
-
-# start_api ARGS…: starts `cavra api --port 0 ARGS…` and sets BASE from its first stdout line.
-start_api() {
-    "$CAVRA" api --host 127.0.0.1 --port 0 "$@" >"$WORK/api.out" 2>"$WORK/api.log" &
-    API_PID=$!
-    local i
-    for ((i = 0; i < 300; i++)); do
-        if grep -q 'listening on http://' "$WORK/api.out" 2>/dev/null; then break; fi
-        kill -0 "$API_PID" 2>/dev/null || fail "cavra api exited during start-up"
-        sleep 0.1
-    done
-    BASE=$(sed -n 's|^cavra api listening on \(http://[^ ]*\).*|\1|p' "$WORK/api.out" | head -n 1)
-    [[ -n "$BASE" ]] || fail "cavra api did not say where it listens within 30 s"
 }
 
 # --- the walkthrough ----------------------------------------------------------------------------
