@@ -167,10 +167,19 @@ struct ActorResolver: Sendable {
     }
 }
 
-extension StringProtocol {
+extension Substring {
+    /// Without leading and trailing spaces and tabs; the bytes between are kept as they are.
     var trimmed: String {
-        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = utf8.firstIndex(where: { !isBlank($0) }) else { return "" }
+        let last = utf8.lastIndex(where: { !isBlank($0) })!
+        // Spaces and tabs are single ASCII bytes, so both ends fall on character boundaries.
+        return String(self[first...last])
     }
+}
+
+extension String {
+    var trimmed: String { self[...].trimmed }
 }
 
 extension Actor {

@@ -109,7 +109,6 @@ public final class SQLiteDrillStore: DrillStore {
                     DROP TABLE idempotency;
                     """)
         }
-        // The route list reads the newest record of every route of the current plans, by plan.
         // Reads compare a plan's digest with the decoded plans they keep, and read its text only when it differs
         // (PlanDocument); the route list reads the newest record of every route of the current plans, by plan.
         migrator.registerMigration("v5-plan-digests") { db in
@@ -120,6 +119,22 @@ public final class SQLiteDrillStore: DrillStore {
                     arguments: [CavraHash.sha256Hex(row["document"] as String), row["plan_id"] as String])
             }
             try db.execute(sql: "CREATE INDEX route_plans_by_plan ON route_plans (plan_id)")
+        }
+        // SQLite reads a row's columns in order, and a plan's text (hundreds of kilobytes for a large plan) fills
+        // overflow pages: with the digest after the text, reading the digest read the whole text from disk. The
+        // text is now the last column.
+        migrator.registerMigration("v6-plan-text-last") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE plans_v6 (
+                        plan_id TEXT PRIMARY KEY, schedule_id TEXT NOT NULL, cycle TEXT NOT NULL,
+                        superseded INTEGER NOT NULL, document_sha256 TEXT NOT NULL, document TEXT NOT NULL);
+                    INSERT INTO plans_v6 (plan_id, schedule_id, cycle, superseded, document_sha256, document)
+                        SELECT plan_id, schedule_id, cycle, superseded, document_sha256, document FROM plans;
+                    DROP TABLE plans;
+                    ALTER TABLE plans_v6 RENAME TO plans;
+                    CREATE INDEX plans_by_schedule ON plans (schedule_id);
+                    """)
         }
         return migrator
     }

@@ -73,6 +73,44 @@ import Testing
         }
     }
 
+    /// A plan's text is the last column of its SQLite row, so reading its digest does not read the text's overflow
+    /// pages; a store from before (v5) is rebuilt that way and reads back the same plans.
+    @Test func sqlitePlansKeepTheirTextLast() async throws {
+        try await ServiceFixture.with(.sqlite) { fixture in
+            _ = try await fixture.planProduction()
+            let before = try await fixture.store.plans(scheduleId: nil)
+            let columns = { () throws -> [String] in
+                try SQLiteTestAccess.strings(
+                    "SELECT name FROM pragma_table_info('plans') ORDER BY cid", path: fixture.location
+                )
+                .map { $0[0] }
+            }
+            #expect(try columns().last == "document")
+            try SQLiteTestAccess.execute(
+                """
+                CREATE TABLE plans_v5 (
+                    plan_id TEXT PRIMARY KEY, schedule_id TEXT NOT NULL, cycle TEXT NOT NULL,
+                    superseded INTEGER NOT NULL, document TEXT NOT NULL, document_sha256 TEXT NOT NULL DEFAULT '');
+                INSERT INTO plans_v5 SELECT plan_id, schedule_id, cycle, superseded, document, document_sha256 FROM plans;
+                DROP TABLE plans; ALTER TABLE plans_v5 RENAME TO plans;
+                CREATE INDEX plans_by_schedule ON plans (schedule_id);
+                DELETE FROM grdb_migrations WHERE identifier = 'v6-plan-text-last'
+                """, path: fixture.location)
+            #expect(try columns().last == "document_sha256")
+            let migrated = try await DrillStores.migrate(location: fixture.location)
+            #expect(migrated.from != migrated.to)
+            #expect(try columns() == ["plan_id", "schedule_id", "cycle", "superseded", "document_sha256", "document"])
+            #expect(
+                try SQLiteTestAccess.strings(
+                    "SELECT name FROM pragma_index_list('plans') ORDER BY name", path: fixture.location
+                )
+                .map { $0[0] }.contains("plans_by_schedule"))
+            let reopened = try await fixture.reopen()
+            #expect(try await reopened.plans(scheduleId: nil) == before)
+            await DrillStores.close(reopened)
+        }
+    }
+
     /// Replicas starting together on an empty database: every one opens the store, the schema is created once.
     @Test(arguments: StoreEngine.tested)
     func storesMigratingConcurrentlyDoNotRace(_ engine: StoreEngine) async throws {

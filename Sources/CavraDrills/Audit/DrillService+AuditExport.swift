@@ -212,16 +212,14 @@ extension DrillService {
     {
         let plans = try await readPlans(scheduleId: nil)
         let scheduleIds = routeIds.compactMap { id in
-            plans.first { $0.routes.contains { $0.routeId == id } }?.scheduleId
+            plans.route(id: id)?.plan.scheduleId
         }
         let scope = LockScope(routeIds: routeIds, scheduleIds: scheduleIds, chains: routeIds.map(Self.routeChain))
         let first = try await write(scope) { (working: inout WorkingSet) throws(ServiceError) -> ServiceError? in
             working.keep(policies: policies)
             var first: ServiceError?
             for routeId in routeIds {
-                guard let plan = working.plans.values.first(where: { $0.routes.contains { $0.routeId == routeId } }),
-                    let route = plan.routes.first(where: { $0.routeId == routeId })
-                else { continue }
+                guard let (plan, route) = Array(working.plans.values).route(id: routeId) else { continue }
                 let state = RouteState.derived(latest: working.routeHeads[routeId]?.state)
                 let request = Self.exportRequest(
                     route: route, state: state, current: !plan.superseded, now: now, context)

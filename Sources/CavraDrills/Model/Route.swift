@@ -1,6 +1,7 @@
 // Plans and routes (architecture.md §2): one plan per due cycle of a schedule, one route per owner × provider.
 
 import CavraPolicy
+import Synchronization
 
 public struct Route: Sendable, Equatable {
     public var routeId: String
@@ -58,7 +59,11 @@ public struct Plan: Sendable, Equatable {
     public var superseded: Bool
     /// Once a plan call for the cycle carried `force`, later revisions keep delivering.
     public var forced: Bool
-    public var routes: [Route]
+    public var routes: [Route] {
+        didSet { routeIndex = RouteIndex() }
+    }
+    /// Built on the first lookup by id; a plan of a thousand routes is searched on every action.
+    private var routeIndex = RouteIndex()
 
     public init(
         planId: String, scheduleId: String, cycle: String, revision: Int, createdAt: Timestamp, revisedAt: Timestamp,
@@ -75,5 +80,49 @@ public struct Plan: Sendable, Equatable {
         self.superseded = superseded
         self.forced = forced
         self.routes = routes
+    }
+
+    /// The first route with this id.
+    public func route(id: String) -> Route? {
+        routeIndex.position(of: id, in: routes).map { routes[$0] }
+    }
+
+    public static func == (lhs: Plan, rhs: Plan) -> Bool {
+        (lhs.planId, lhs.scheduleId, lhs.cycle, lhs.revision, lhs.createdAt, lhs.revisedAt)
+            == (rhs.planId, rhs.scheduleId, rhs.cycle, rhs.revision, rhs.createdAt, rhs.revisedAt)
+            && (lhs.alertLevel, lhs.nextDue, lhs.superseded, lhs.forced) == (
+                rhs.alertLevel, rhs.nextDue, rhs.superseded, rhs.forced
+            )
+            && lhs.routes == rhs.routes
+    }
+}
+
+extension [Plan] {
+    /// The first plan holding a route with this id, and that route.
+    public func route(id: String) -> (plan: Plan, route: Route)? {
+        for plan in self {
+            if let route = plan.route(id: id) { return (plan, route) }
+        }
+        return nil
+    }
+}
+
+/// Positions of a plan's routes by id, shared by the copies of a plan and built once, on the first lookup. A plan
+/// whose routes change gets a new, empty one.
+private final class RouteIndex: Sendable {
+    private let positions = Mutex<[String: Int]?>(nil)
+
+    func position(of routeId: String, in routes: [Route]) -> Int? {
+        positions.withLock { positions in
+            if positions == nil {
+                var built: [String: Int] = [:]
+                built.reserveCapacity(routes.count)
+                for (position, route) in routes.enumerated() where built[route.routeId] == nil {
+                    built[route.routeId] = position
+                }
+                positions = built
+            }
+            return positions![routeId]
+        }
     }
 }

@@ -33,12 +33,7 @@ extension DrillService {
     /// `route` of an action's answer.
     public func routeView(routeId: String, scheduleId: String) async throws(ServiceError) -> RouteView? {
         let now = clock()
-        guard
-            let plan = try await readPlans(scheduleId: scheduleId).first(where: {
-                $0.routes.contains { $0.routeId == routeId }
-            }),
-            let route = plan.routes.first(where: { $0.routeId == routeId })
-        else { return nil }
+        guard let (plan, route) = try await readPlans(scheduleId: scheduleId).route(id: routeId) else { return nil }
         let head: ChainHead?
         do {
             head = try await store.routeHead(routeId: routeId)

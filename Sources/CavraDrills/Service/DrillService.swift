@@ -87,9 +87,7 @@ public struct DrillService: Sendable {
         _ action: RouteAction, routeId: String, expectedState: RouteState?, in working: WorkingSet, now: Timestamp,
         bulk: (Bool, Int), context: CallContext, policies: PolicySet
     ) throws(ServiceError) -> CheckedStep {
-        guard let plan = working.plans.values.first(where: { $0.routes.contains { $0.routeId == routeId } }),
-            let route = plan.routes.first(where: { $0.routeId == routeId })
-        else {
+        guard let (plan, route) = Array(working.plans.values).route(id: routeId) else {
             throw .notFound(code: "no_matching_route", detail: "no route `\(routeId)`")
         }
         let state = RouteState.derived(latest: working.routeHeads[routeId]?.state)

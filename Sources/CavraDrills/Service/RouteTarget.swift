@@ -31,7 +31,7 @@ public struct RouteTarget: Sendable, Equatable {
         if let routeId {
             for plan in ofSchedule where planId.map({ $0 == plan.planId }) ?? true {
                 // A provider or owner given beside the id must agree with it.
-                if let route = plan.routes.first(where: { $0.routeId == routeId }),
+                if let route = plan.route(id: routeId),
                     provider.map({ route.provider.equalsIgnoringCase($0) }) ?? true,
                     owner.map({ route.owner.equalsIgnoringCase($0) }) ?? true
                 {
