@@ -48,7 +48,10 @@ import Testing
             // An interval long enough that a loaded machine still makes the last check within it.
             let verifier = try remoteVerifier(uri, interval: .seconds(10), onRefresh: outcomes.record)
             try await verifier.start()
-            #expect(try await verifier.verify(try await token(key: old), now: now).verified)
+            // The same token text throughout: once verified it is kept, and must not outlive its key set.
+            let oldToken = try await token(key: old)
+            #expect(try await verifier.verify(oldToken, now: now).verified)
+            #expect(try await verifier.verify(oldToken, now: now).verified)
             server.serve([new])
             try await Task.sleep(for: .milliseconds(10200))
             #expect(try await verifier.verify(try await token(key: new), now: now).verified)
@@ -56,7 +59,7 @@ import Testing
             #expect(await verifier.remoteKeys?.refreshCount == 2)
             #expect(outcomes.all == [true, true])
             // The set in use is now the new one: the old key is unknown, and the interval holds the next fetch back.
-            await expectRefusal(try await token(key: old), by: verifier, "token signed with unknown key id \"old\"")
+            await expectRefusal(oldToken, by: verifier, "token signed with unknown key id \"old\"")
             #expect(server.requests == 2)
         }
     }

@@ -382,3 +382,44 @@ import Testing
             oversized, by: try verifier([TestKey.ec()]), "token is 16385 bytes; tokens are at most 16384 bytes")
     }
 }
+
+/// A token is verified once; what may change between two uses (the clock) is checked at every use.
+@Suite struct VerifiedTokenTests {
+    @Test func aTokenIsVerifiedOnceAndKeptByItsText() async throws {
+        let key = TestKey.ec()
+        let verifier = try verifier([key])
+        let first = try await token(key: key)
+        let again = try await verifier.verify(first, now: now)
+        #expect(verifier.verifiedTokenCount == 1)
+        #expect(try await verifier.verify(first, now: now) == again)
+        #expect(verifier.verifiedTokenCount == 1)
+        // ES256 signatures are randomised: the same claims signed again are another token.
+        _ = try await verifier.verify(try await token(key: key), now: now)
+        #expect(verifier.verifiedTokenCount == 2)
+    }
+
+    @Test func aKeptTokenIsRefusedOnceItExpires() async throws {
+        let key = TestKey.ec()
+        let verifier = try verifier([key])
+        var claims = validClaims()
+        claims["exp"] = .int(nowSeconds + 10)
+        let kept = try await token(claims, key: key)
+        #expect(try await verifier.verify(kept, now: now).verified)
+        let later = Timestamp(milliseconds: now.milliseconds + 71_000)
+        await #expect(throws: IdentityError("token expired at 2026-11-30T12:00:10Z (leeway 60 s)")) {
+            try await verifier.verify(kept, now: later)
+        }
+        #expect(try await verifier.verify(kept, now: now).verified)
+    }
+
+    @Test func aRefusedTokenIsNotKept() async throws {
+        let key = TestKey.ec()
+        let other = TestKey.ec()
+        let verifier = try verifier([key])
+        let forged = try await token(key: other)
+        for _ in 0..<2 {
+            await expectRefusal(forged, by: verifier, "token signature does not verify with key \"ec-1\"")
+        }
+        #expect(verifier.verifiedTokenCount == 0)
+    }
+}

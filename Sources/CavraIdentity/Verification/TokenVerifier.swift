@@ -10,6 +10,8 @@ public struct TokenVerifier: Sendable {
     /// The fetched keys when the configuration names a `jwks_uri`, else nil. Verifiers made separately fetch
     /// separately, so a server keeps one verifier.
     public let remoteKeys: RemoteKeySet?
+    /// Shared by the copies of this verifier.
+    private let verifiedTokens = VerifiedTokens()
 
     /// A verifier of tokens under `configuration`. For a `jwks_uri`, the key set is fetched by `start()`, or else
     /// when the first token is verified; `minimumRefreshInterval` and `onRefresh` configure its `RemoteKeySet`.
@@ -32,16 +34,30 @@ public struct TokenVerifier: Sendable {
 
     /// The verified actor a token proves at `now`, or the first reason it is refused. Checks run in this order:
     /// the token's form, the header (`alg`, `crit`, `kid`), the key, the signature, then the claims.
+    /// A token verified before against the same key set has its claims checked again at `now`; its form, header
+    /// and signature are not checked again.
     public func verify(_ token: String, now: Timestamp) async throws(IdentityError) -> Actor {
+        // Read before the keys are: if they are fetched again meanwhile, the entry kept below is never used.
+        let keySet = await remoteKeys?.refreshCount ?? 0
+        let claimsCheck = ClaimsCheck(configuration: configuration, now: now)
+        if let known = verifiedTokens.entry(for: token, keySet: keySet) {
+            try claimsCheck.check(known.claims)
+            return known.actor
+        }
         let jws = try CompactJWS(token)
         let algorithm = try checkHeader(jws.header)
         let key = try await verificationKey(for: jws.header, algorithm: algorithm)
         try await checkSignature(of: jws, key: key, algorithm: algorithm)
-        try ClaimsCheck(configuration: configuration, now: now).check(jws.payload)
-        return try Actor(
+        try claimsCheck.check(jws.payload)
+        let actor = try Actor(
             claims: jws.payload, actorClaim: configuration.actorClaim, groupsClaim: configuration.groupsClaim,
             verified: true)
+        verifiedTokens.keep(.init(claims: jws.payload, actor: actor, keySet: keySet), for: token)
+        return actor
     }
+
+    /// How many verified tokens are kept.
+    public var verifiedTokenCount: Int { verifiedTokens.count }
 
     /// The token's algorithm, once the header is one CAVRA accepts.
     private func checkHeader(_ header: JSONObject) throws(IdentityError) -> SigningAlgorithm {
