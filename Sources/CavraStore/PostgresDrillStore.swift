@@ -535,20 +535,3 @@ public final class PostgresDrillStore: DrillStore {
         return StoredAnswer(requestSHA256: requestSHA256, status: status, body: try JSON.parse(body))
     }
 }
-
-/// Lends the service's body to the task that runs the transaction.
-private final class BodyBox<Result>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var body: (@Sendable (inout WorkingSet) throws -> Result)?
-
-    init(_ body: @escaping @Sendable (inout WorkingSet) throws -> Result) {
-        self.body = body
-    }
-
-    func run(_ working: inout WorkingSet) throws -> Result {
-        guard let body = lock.withLock({ self.body }) else { throw StoreError("the write was already abandoned") }
-        return try body(&working)
-    }
-
-    func clear() { lock.withLock { body = nil } }
-}

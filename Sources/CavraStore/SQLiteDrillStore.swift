@@ -11,6 +11,7 @@ import GRDB
 public final class SQLiteDrillStore: DrillStore {
     public let path: String
     private let pool: DatabasePool
+    private let batches: WriteBatches
 
     /// Opens (creating when absent) the store at `path`, migrating it; a store with a newer schema is refused.
     public init(path: String) throws {
@@ -32,6 +33,7 @@ public final class SQLiteDrillStore: DrillStore {
                 throw StoreError("the store `\(path)` has a newer schema than this cavra understands; upgrade cavra")
             }
             if !complete { try Self.migrate(pool) }
+            batches = WriteBatches(pool: pool)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -146,21 +148,28 @@ public final class SQLiteDrillStore: DrillStore {
 
     // MARK: Writes
 
+    /// Loads, decides and saves in a savepoint of the next batch's `BEGIN IMMEDIATE` transaction (WriteBatches): the
+    /// write lock is taken before anything is read, so the rows read are the rows changed, and the writes before
+    /// it in the batch are already visible. Returns once the batch has committed.
     public func write<Result: Sendable>(
         _ scope: LockScope, _ body: @Sendable (inout WorkingSet) throws -> Result
     ) async throws -> Result {
-        try await pool.writeWithoutTransaction { db in
-            var result: Result?
-            // IMMEDIATE: the write lock is taken before anything is read, so the rows read are the rows changed.
-            try db.inTransaction(.immediate) {
+        try await withoutActuallyEscaping(body) { body in
+            let box = BodyBox(body)
+            defer { box.clear() }
+            return try await batches.perform { db in
                 var working = try Self.load(scope, db)
-                result = try body(&working)
+                let result = try box.run(&working)
                 try Self.save(working, db)
-                return .commit
+                return result
             }
-            return result!
         }
     }
+
+    /// Transactions the writes were committed in, and how many writes they held.
+    public var committedWrites: (transactions: Int, writes: Int) { batches.committed }
+    /// Writes waiting for the writer.
+    public var waitingWrites: Int { batches.waiting }
 
     private static func load(_ scope: LockScope, _ db: Database) throws -> WorkingSet {
         var working = WorkingSet()
@@ -181,7 +190,8 @@ public final class SQLiteDrillStore: DrillStore {
         }
         for chain in scope.chains {
             if let row = try Row.fetchOne(
-                db, sql: "SELECT sequence, hash FROM refusals WHERE chain = ? ORDER BY sequence DESC LIMIT 1",
+                try db.cachedStatement(
+                    sql: "SELECT sequence, hash FROM refusals WHERE chain = ? ORDER BY sequence DESC LIMIT 1"),
                 arguments: [chain])
             {
                 working.chainHeads[chain] = ChainHead(sequence: row["sequence"], hash: row["hash"])

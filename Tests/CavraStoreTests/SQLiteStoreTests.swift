@@ -6,6 +6,7 @@ import CavraPolicy
 import CavraStore
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @Suite struct SQLiteStoreTests {
@@ -30,6 +31,61 @@ import Testing
         #expect(try await store.writerSynchronousMode() == 2)
         _ = try await fixture.planProduction()
         #expect(try await store.writerSynchronousMode() == 2)
+    }
+
+    /// Writes that arrive while the writer is busy are committed together, each in a savepoint: a write that fails
+    /// halfway (its second record breaks the primary key) loses everything it wrote, and only that.
+    @Test func writesWaitingForTheWriterCommitTogetherAndAFailingOneLosesOnlyItself() async throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        let store = try #require(fixture.store as? SQLiteDrillStore)
+        let before = store.committedWrites
+        let started = Mutex(false)
+        let gate = DispatchSemaphore(value: 0)
+        @Sendable func record(_ routeId: String) -> ChainedEvidence {
+            ChainedEvidence(sealing: [
+                "route_id": .string(routeId), "sequence": 1, "acknowledgement_id": .string("\(routeId)-1"),
+                "acknowledgement_state": "acknowledged",
+            ])
+        }
+        async let first: Void = store.write(LockScope()) { working in
+            started.withLock { $0 = true }
+            gate.wait()
+            working.append(record: record("first"), routeId: "first", state: .acknowledged)
+        }
+        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    do {
+                        try await store.write(LockScope()) { working in
+                            working.append(record: record("r\(index)"), routeId: "r\(index)", state: .acknowledged)
+                            if index % 2 == 1 {
+                                working.append(record: record("r\(index)"), routeId: "r\(index)", state: .acknowledged)
+                            }
+                        }
+                        return (index, true)
+                    } catch let error as DatabaseError {
+                        #expect(error.resultCode == .SQLITE_CONSTRAINT)
+                        return (index, false)
+                    }
+                }
+            }
+            while store.waitingWrites < 40 { try await Task.sleep(for: .milliseconds(5)) }
+            gate.signal()
+            return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        try await first
+        #expect(outcomes.count == 40)
+        for index in 0..<40 {
+            #expect(outcomes[index] == (index % 2 == 0))
+            #expect(try await store.records(routeId: "r\(index)").count == (index % 2 == 0 ? 1 : 0))
+        }
+        #expect(try await store.records(routeId: "first").count == 1)
+        let after = store.committedWrites
+        // The first write alone, then the forty that waited for it in one transaction.
+        #expect(after.transactions - before.transactions == 2)
+        #expect(after.writes - before.writes == 21)
     }
 
     @Test(arguments: StoreEngine.tested)
