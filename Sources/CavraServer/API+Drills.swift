@@ -40,18 +40,13 @@ extension API {
             actor: who.actor, channel: channel(request), input: try fields.operatorInput(), claimedBy: who.claimedBy)
         let action = RouteAction(targetState: state)!
         return try await idempotent(request, who: who, fields: fields) { () async throws(APIError) in
-            let record = try await decided(action.rawValue) { () async throws(ServiceError) in
-                try await service.act(action, on: target, expectedState: expected, context: context)
-            }
-            let routeId = record.json["route_id"]?.stringValue ?? ""
-            let scheduleId = record.json["schedule_id"]?.stringValue ?? ""
-            let route = try await call { () async throws(ServiceError) in
-                try await service.routeView(routeId: routeId, scheduleId: scheduleId)
+            let (record, route) = try await decided(action.rawValue) { () async throws(ServiceError) in
+                try await service.actShowingRoute(action, on: target, expectedState: expected, context: context)
             }
             return .json(
                 200,
                 [
-                    "acknowledgement": record.json, "route": route?.json(listFields: false) ?? .null,
+                    "acknowledgement": record.json, "route": route.json(listFields: false),
                     "actor": who.actor.apiJSON,
                 ])
         }

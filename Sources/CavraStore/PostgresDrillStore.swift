@@ -263,7 +263,7 @@ public final class PostgresDrillStore: DrillStore {
                 INSERT INTO records (route_id, sequence, acknowledgement_id, state, hash, document)
                 VALUES (\(json["route_id"]?.stringValue ?? ""), \(Int64(record.sequence)),
                         \(json["acknowledgement_id"]?.stringValue ?? ""),
-                        \(json["acknowledgement_state"]?.stringValue ?? ""), \(record.hash), \(json.serialized()))
+                        \(json["acknowledgement_state"]?.stringValue ?? ""), \(record.hash), \(record.text))
                 """, on: connection)
         }
         for (chain, entry) in working.refusals {
@@ -271,7 +271,7 @@ public final class PostgresDrillStore: DrillStore {
                 """
                 INSERT INTO refusals (chain, sequence, entry_id, hash, document)
                 VALUES (\(chain), \(Int64(entry.sequence)), \(entry.json["entry_id"]?.stringValue ?? ""),
-                        \(entry.hash), \(entry.json.serialized()))
+                        \(entry.hash), \(entry.text))
                 """, on: connection)
         }
         for event in working.events {
@@ -279,7 +279,7 @@ public final class PostgresDrillStore: DrillStore {
                 """
                 INSERT INTO history (kind, schedule_id, provider, at, document)
                 VALUES (\(event.kind), \(event.scheduleId), \(event.provider), \(event.at.milliseconds),
-                        \(event.payload.serialized()))
+                        \(event.payloadText))
                 """, on: connection)
         }
         for snapshot in working.policySnapshots {

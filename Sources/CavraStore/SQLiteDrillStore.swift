@@ -231,21 +231,21 @@ public final class SQLiteDrillStore: DrillStore {
                 """,
                 [
                     json["route_id"]?.stringValue, record.sequence, json["acknowledgement_id"]?.stringValue,
-                    json["acknowledgement_state"]?.stringValue, record.hash, json.serialized(),
+                    json["acknowledgement_state"]?.stringValue, record.hash, record.text,
                 ])
         }
         for (chain, entry) in working.refusals {
             try run(
                 "INSERT INTO refusals (chain, sequence, entry_id, hash, document) VALUES (?, ?, ?, ?, ?)",
                 [
-                    chain, entry.sequence, entry.json["entry_id"]?.stringValue, entry.hash, entry.json.serialized(),
+                    chain, entry.sequence, entry.json["entry_id"]?.stringValue, entry.hash, entry.text,
                 ])
         }
         for event in working.events {
             try run(
                 "INSERT INTO history (kind, schedule_id, provider, at, document) VALUES (?, ?, ?, ?, ?)",
                 [
-                    event.kind, event.scheduleId, event.provider, event.at.milliseconds, event.payload.serialized(),
+                    event.kind, event.scheduleId, event.provider, event.at.milliseconds, event.payloadText,
                 ])
         }
         for snapshot in working.policySnapshots {

@@ -240,7 +240,7 @@ extension DrillService {
                 working.append(
                     HistoryEvent(
                         kind: "refusal", scheduleId: route.scheduleId, provider: route.provider, at: now,
-                        payload: entry.json))
+                        evidence: entry))
                 if first == nil { first = refusal }
             }
             return first

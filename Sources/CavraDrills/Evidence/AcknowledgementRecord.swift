@@ -28,18 +28,28 @@ public struct OperatorInput: Sendable, Equatable {
 public struct ChainedEvidence: Sendable, Equatable {
     /// The whole object, `hash` included.
     public private(set) var json: JSON
+    /// The compact text of `json`, made once when the evidence is sealed: a store writes it twice (the record or
+    /// entry, and its history event).
+    private let sealedText: String?
 
     /// Seals `body` (which must not hold `hash`): adds `hash` = SHA-256 of its canonical form.
     public init(sealing body: JSONObject) {
         var object = body
         object["hash"] = .string(JSON.object(body).canonicalSHA256)
         json = .object(object)
+        sealedText = json.serialized()
     }
 
     /// Evidence read back from a store, as it was written.
     public init(stored json: JSON) {
         self.json = json
+        sealedText = nil
     }
+
+    /// `json` as compact text.
+    public var text: String { sealedText ?? json.serialized() }
+
+    public static func == (lhs: ChainedEvidence, rhs: ChainedEvidence) -> Bool { lhs.json == rhs.json }
 
     public var hash: String { json["hash"]?.stringValue ?? "" }
     public var sequence: Int { Int(json["sequence"]?.intValue ?? 0) }

@@ -28,22 +28,4 @@ extension DrillService {
             throw .store(detail: "the store cannot be written: \(error)")
         }
     }
-
-    /// A route of `scheduleId` as the route list shows it now (without permissions), whatever its plan: the
-    /// `route` of an action's answer.
-    public func routeView(routeId: String, scheduleId: String) async throws(ServiceError) -> RouteView? {
-        let now = clock()
-        guard let (plan, route) = try await readPlans(scheduleId: scheduleId).route(id: routeId) else { return nil }
-        let head: ChainHead?
-        do {
-            head = try await store.routeHead(routeId: routeId)
-        } catch {
-            throw .store(detail: "the store cannot be read: \(error)")
-        }
-        let state = RouteState.derived(latest: head?.state)
-        return RouteView(
-            route: route, state: state, ageSeconds: Planner.ageSeconds(route: route, now: now),
-            breached: Planner.isBreached(route: route, state: state, current: !plan.superseded, now: now),
-            current: !plan.superseded, hasRecords: head != nil, latestAcknowledgement: nil, permissions: [:])
-    }
 }

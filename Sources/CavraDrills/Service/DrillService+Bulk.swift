@@ -321,7 +321,7 @@ extension DrillService {
                 working.append(
                     HistoryEvent(
                         kind: "refusal", scheduleId: step.route.scheduleId, provider: step.route.provider, at: now,
-                        payload: entry.json))
+                        evidence: entry))
                 results.append(BulkResult(index: index, routeId: routeId, failing: refusal))
             }
             return results
@@ -333,7 +333,7 @@ extension DrillService {
             working.append(
                 HistoryEvent(
                     kind: "acknowledgement", scheduleId: step.route.scheduleId, provider: step.route.provider, at: now,
-                    payload: record.json))
+                    evidence: record))
             results.append(BulkResult(passed: step, index: index, acknowledgement: record))
         }
         return results

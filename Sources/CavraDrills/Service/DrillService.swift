@@ -53,6 +53,14 @@ public struct DrillService: Sendable {
     public func act(
         _ action: RouteAction, on target: RouteTarget, expectedState: RouteState? = nil, context: CallContext
     ) async throws(ServiceError) -> ChainedEvidence {
+        try await actShowingRoute(action, on: target, expectedState: expectedState, context: context).record
+    }
+
+    /// `act`, and the route as the record left it, as the route list shows it (without permissions): the `route` of
+    /// an action's answer, made in the write transaction rather than read again after it.
+    public func actShowingRoute(
+        _ action: RouteAction, on target: RouteTarget, expectedState: RouteState? = nil, context: CallContext
+    ) async throws(ServiceError) -> (record: ChainedEvidence, route: RouteView) {
         let now = clock()
         let (_, route) = try target.resolve(in: try await readPlans(scheduleId: target.scheduleId))
         let policies = self.policies()
@@ -62,9 +70,17 @@ public struct DrillService: Sendable {
             let step = try Self.check(
                 action, routeId: route.routeId, expectedState: expectedState, in: working, now: now,
                 bulk: (false, 1), context: context, policies: policies)
-            return Self.commit([step], bulkId: nil, into: &working, now: now, context: context, policies: policies)
+            let current = !(working.plans[step.route.planId]?.superseded ?? true)
+            let state = step.action.targetState
+            let view = RouteView(
+                route: step.route, state: state, ageSeconds: Planner.ageSeconds(route: step.route, now: now),
+                breached: Planner.isBreached(route: step.route, state: state, current: current, now: now),
+                current: current, hasRecords: true, latestAcknowledgement: nil, permissions: [:])
+            let records = Self.commit(
+                [step], bulkId: nil, into: &working, now: now, context: context, policies: policies)
+            return records.map { ($0[0], view) }
         }
-        return try outcome.get()[0]
+        return try outcome.get()
     }
 
     // MARK: The decision inside the transaction
@@ -161,7 +177,7 @@ public struct DrillService: Sendable {
                 working.append(
                     HistoryEvent(
                         kind: "refusal", scheduleId: step.route.scheduleId, provider: step.route.provider, at: now,
-                        payload: entry.json))
+                        evidence: entry))
             }
             return .failure(refused.refusal!)
         }
@@ -172,7 +188,7 @@ public struct DrillService: Sendable {
             working.append(
                 HistoryEvent(
                     kind: "acknowledgement", scheduleId: step.route.scheduleId, provider: step.route.provider, at: now,
-                    payload: record.json))
+                    evidence: record))
             records.append(record)
         }
         return .success(records)

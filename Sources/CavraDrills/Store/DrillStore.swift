@@ -47,7 +47,11 @@ public struct HistoryEvent: Sendable, Equatable {
     public var scheduleId: String
     public var provider: String?
     public var at: Timestamp
-    public var payload: JSON
+    public var payload: JSON {
+        didSet { knownText = nil }
+    }
+    /// The payload's text when it is already known (a record's or entry's, serialised when it was sealed).
+    private var knownText: String?
 
     public init(kind: String, scheduleId: String, provider: String?, at: Timestamp, payload: JSON) {
         self.kind = kind
@@ -55,6 +59,20 @@ public struct HistoryEvent: Sendable, Equatable {
         self.provider = provider
         self.at = at
         self.payload = payload
+    }
+
+    /// The event of a record or a refusal entry: its payload is the evidence.
+    public init(kind: String, scheduleId: String, provider: String?, at: Timestamp, evidence: ChainedEvidence) {
+        self.init(kind: kind, scheduleId: scheduleId, provider: provider, at: at, payload: evidence.json)
+        knownText = evidence.text
+    }
+
+    /// `payload` as compact text.
+    public var payloadText: String { knownText ?? payload.serialized() }
+
+    public static func == (lhs: HistoryEvent, rhs: HistoryEvent) -> Bool {
+        (lhs.kind, lhs.scheduleId, lhs.provider, lhs.at, lhs.payload)
+            == (rhs.kind, rhs.scheduleId, rhs.provider, rhs.at, rhs.payload)
     }
 }
 
