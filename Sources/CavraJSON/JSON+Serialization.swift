@@ -21,6 +21,19 @@ extension JSON {
         return String(cString: text)
     }
 
+    /// The compact text of an object whose member values are already compact JSON text (from `serialized()`), in
+    /// this order: byte for byte what `serialized()` writes for that object, without serialising the members again.
+    public static func serializedObject(_ members: [(key: String, text: String)]) -> String {
+        var text = "{"
+        for (index, member) in members.enumerated() {
+            if index > 0 { text += "," }
+            text += JSON.string(member.key).serialized()
+            text += ":"
+            text += member.text
+        }
+        return text + "}"
+    }
+
     /// `JSON_INDENT(n)`, a C macro Swift cannot import.
     private static func janssonIndent(_ spaces: Int) -> Int { spaces & 0x1F }
 

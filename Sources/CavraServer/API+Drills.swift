@@ -43,11 +43,12 @@ extension API {
             let (record, route) = try await decided(action.rawValue) { () async throws(ServiceError) in
                 try await service.actShowingRoute(action, on: target, expectedState: expected, context: context)
             }
+            // The record's text was made when it was sealed.
             return .json(
                 200,
-                [
-                    "acknowledgement": record.json, "route": route.json(listFields: false),
-                    "actor": who.actor.apiJSON,
+                members: [
+                    ("acknowledgement", record.text), ("route", route.json(listFields: false).serialized()),
+                    ("actor", who.actor.apiJSON.serialized()),
                 ])
         }
     }

@@ -48,6 +48,12 @@ public struct APIResponse: Sendable {
             status: status, body: Array((json.serialized() + "\n").utf8), contentType: "application/json",
             headers: headers)
     }
+
+    /// A JSON object answer whose members are already compact JSON text (see `JSON.serializedObject`).
+    public static func json(_ status: Int, members: [(key: String, text: String)]) -> APIResponse {
+        APIResponse(
+            status: status, body: Array((JSON.serializedObject(members) + "\n").utf8), contentType: "application/json")
+    }
 }
 
 /// An answer that is not a success: `{detail, code, …}` (architecture.md §5) with its status and headers.

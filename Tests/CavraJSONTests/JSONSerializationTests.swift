@@ -62,4 +62,16 @@ import Testing
         #expect(text == #""a\u0000b\tc""#)
         #expect(try JSON.parse(text) == .string("a\u{0}b\tc"))
     }
+
+    /// Members already serialised, joined into an object: the same bytes as serialising the whole object.
+    @Test func anObjectOfSerialisedMembersIsTheObjectSerialised() throws {
+        let members: [(String, JSON)] = [
+            ("record", ["b": 1, "a": [true, nil, .double(2.5)], "é \"q\"": "line\nbreak \u{1}"]),
+            ("key with \"quotes\" and \\ and \u{7}", "x"), ("empty", [:]), ("list", []), ("", .double(0.1)),
+        ]
+        let whole = JSON.object(JSONObject(members)).serialized()
+        #expect(JSON.serializedObject(members.map { ($0.0, $0.1.serialized()) }) == whole)
+        #expect(try JSON.parse(whole) == .object(JSONObject(members)))
+        #expect(JSON.serializedObject([]) == "{}")
+    }
 }
