@@ -96,7 +96,10 @@ struct CavraResponder: HTTPResponder {
         {
             return given
         }
-        return CavraHash.sha256Hex(Array(UUID().uuidString.utf8)).prefix(16).description
+        // 64 bits from the system's generator, as 16 hex digits.
+        let bits = UInt64.random(in: .min ... .max)
+        let hex = String(bits, radix: 16)
+        return String(repeating: "0", count: 16 - hex.utf8.count) + hex
     }
 
     static func query(_ text: String?) -> [String: String] {
@@ -124,13 +127,16 @@ struct CavraResponder: HTTPResponder {
 
     /// One line per request: JSON, so log tools read it without a pattern.
     func log(_ request: Request, template: String, status: Int, requestId: String, duration: Duration) {
-        let milliseconds = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000
+        // Milliseconds with three decimals, from whole microseconds.
+        let microseconds = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
+        let fraction = String(microseconds % 1000)
+        let milliseconds = "\(microseconds / 1000).\(String(repeating: "0", count: 3 - fraction.utf8.count))\(fraction)"
         logger.info(
             "request",
             metadata: [
                 "request_id": .string(requestId), "method": .string(request.method.rawValue),
                 "path": .string(request.uri.path), "route": .string(template), "status": .stringConvertible(status),
-                "duration_ms": .string(String(format: "%.3f", milliseconds)),
+                "duration_ms": .string(milliseconds),
             ])
     }
 }

@@ -53,6 +53,16 @@ struct LocalModeTests {
         let lines = live.server.log.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
             .filter { $0["message"] == "request" }
         for id in ids { #expect(lines.filter { $0["request_id"]?.stringValue == id }.count == 1) }
+        // New ids are 16 hex digits, distinct; durations are milliseconds with three decimals.
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.utf8.count == 16 && $0.allSatisfy(\.isHexDigit) })
+        #expect(
+            lines.allSatisfy { line in
+                guard let text = line["duration_ms"]?.stringValue, let dot = text.firstIndex(of: ".") else {
+                    return false
+                }
+                return Double(text) != nil && text[text.index(after: dot)...].count == 3
+            })
         #expect(lines.contains { $0["route"] == "/readyz" && $0["status"] == 200 })
     }
 
