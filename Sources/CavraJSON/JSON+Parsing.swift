@@ -1,4 +1,4 @@
-// Reading JSON text through libjansson and converting its tree into `JSON`.
+// Reading JSON text through libjansson: converting its tree into `JSON`, or reading the tree in place.
 
 import CJansson
 
@@ -18,7 +18,50 @@ extension JSON {
         return try result.get()
     }
 
+    /// Parses one JSON value from UTF-8 bytes and hands `body` a view of it that is valid only while `body`
+    /// runs: nothing is converted to `JSON` unless asked for. Whatever `parse(bytes:maxDepth:)` refuses, this
+    /// refuses with the same error, before `body` is called.
+    @inlinable
+    public static func withParsed<Value>(
+        bytes: some Collection<UInt8>, maxDepth: Int = 128, _ body: (JSONNode) -> Value
+    ) throws(JSONParseError) -> Value {
+        // Generic only here, so that callers in other modules get it specialised.
+        var value: Value?
+        let error =
+            bytes.withContiguousStorageIfAvailable { visitParsed(buffer: $0, maxDepth: maxDepth) { value = body($0) } }
+            ?? Array(bytes).withUnsafeBufferPointer {
+                visitParsed(buffer: $0, maxDepth: maxDepth) { value = body($0) }
+            }
+        if let error { throw error }
+        return value!
+    }
+
+    /// Calls `body` with the root of the parsed tree, or returns why the bytes were refused.
+    @usableFromInline
+    static func visitParsed(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int, _ body: (JSONNode) -> Void)
+        -> JSONParseError?
+    {
+        let result = load(buffer: buffer, maxDepth: maxDepth) { root throws(JanssonReader.TooDeep) in
+            try JanssonReader(maxDepth: maxDepth).checkDepth(of: root, depth: 0)
+            body(JSONNode(root))
+        }
+        if case .failure(let error) = result { return error }
+        return nil
+    }
+
     private static func parse(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Result<JSON, JSONParseError> {
+        load(buffer: buffer, maxDepth: maxDepth) { root throws(JanssonReader.TooDeep) in
+            try JanssonReader(maxDepth: maxDepth).value(of: root, depth: 0)
+        }
+    }
+
+    /// Loads the text with jansson and reads its tree with `read`, which throws where the text nests deeper
+    /// than `maxDepth`; every refusal becomes a `JSONParseError` located in the text. The tree lives until
+    /// `read` returns.
+    private static func load<Value>(
+        buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int,
+        _ read: (UnsafeMutablePointer<json_t>) throws(JanssonReader.TooDeep) -> Value
+    ) -> Result<Value, JSONParseError> {
         precondition((0..<janssonDepthLimit).contains(maxDepth), "maxDepth must be in 0..<\(janssonDepthLimit)")
         // JSON_ALLOW_NUL: "\u0000" is valid JSON and Swift strings hold it; jansson refuses it by default.
         let flags = Int(JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
@@ -30,8 +73,8 @@ extension JSON {
                 json_loadb("", 0, flags, &error)
             }
         }
-        let scanner = JSONSourceScanner(bytes: buffer)
         guard let root = loaded else {
+            let scanner = JSONSourceScanner(bytes: buffer)
             // jansson's own depth limit trips first on very deep text; ours, lower, is the one to report.
             if json_error_code(&error) == json_error_stack_overflow,
                 let depthError = depthError(in: scanner, maxDepth: maxDepth)
@@ -42,10 +85,10 @@ extension JSON {
         }
         defer { json_decref(root) }
         do {
-            return .success(try JanssonReader(maxDepth: maxDepth).value(of: root, depth: 0))
+            return .success(try read(root))
         } catch {
             return .failure(
-                depthError(in: scanner, maxDepth: maxDepth)
+                depthError(in: JSONSourceScanner(bytes: buffer), maxDepth: maxDepth)
                     ?? JSONParseError(message: depthMessage(maxDepth), line: 1, column: 1))
         }
     }
@@ -83,7 +126,7 @@ extension JSON {
 }
 
 /// Converts a parsed jansson tree, refusing nesting deeper than `maxDepth`.
-private struct JanssonReader {
+struct JanssonReader {
     struct TooDeep: Error {}
 
     let maxDepth: Int
@@ -92,12 +135,33 @@ private struct JanssonReader {
         switch node.pointee.type {
         case JSON_OBJECT: .object(try object(of: node, depth: depth + 1))
         case JSON_ARRAY: .array(try array(of: node, depth: depth + 1))
-        case JSON_STRING: .string(string(start: json_string_value(node), count: json_string_length(node)))
+        case JSON_STRING: .string(Self.string(start: json_string_value(node), count: json_string_length(node)))
         case JSON_INTEGER: .int(Int64(json_integer_value(node)))
         case JSON_REAL: .double(json_real_value(node))
         case JSON_TRUE: .bool(true)
         case JSON_FALSE: .bool(false)
         default: .null
+        }
+    }
+
+    /// Throws where arrays and objects under `node`, itself at `depth`, nest deeper than `maxDepth`, as
+    /// `value(of:depth:)` would; converts nothing.
+    func checkDepth(of node: UnsafeMutablePointer<json_t>, depth: Int) throws(TooDeep) {
+        switch node.pointee.type {
+        case JSON_OBJECT:
+            guard depth + 1 <= maxDepth else { throw TooDeep() }
+            var iterator = json_object_iter(node)
+            while let current = iterator {
+                try checkDepth(of: json_object_iter_value(current)!, depth: depth + 1)
+                iterator = json_object_iter_next(node, current)
+            }
+        case JSON_ARRAY:
+            guard depth + 1 <= maxDepth else { throw TooDeep() }
+            for index in 0..<json_array_size(node) {
+                try checkDepth(of: json_array_get(node, index)!, depth: depth + 1)
+            }
+        default:
+            break
         }
     }
 
@@ -107,7 +171,7 @@ private struct JanssonReader {
         // jansson iterates in insertion order, which is the order of the source text.
         var iterator = json_object_iter(node)
         while let current = iterator {
-            let key = string(start: json_object_iter_key(current), count: json_object_iter_key_len(current))
+            let key = Self.string(start: json_object_iter_key(current), count: json_object_iter_key_len(current))
             // A live iterator and an index below the size always have a value.
             object[key] = try value(of: json_object_iter_value(current)!, depth: depth)
             iterator = json_object_iter_next(node, current)
@@ -126,7 +190,7 @@ private struct JanssonReader {
     }
 
     /// jansson has already checked the UTF-8; the length matters because strings may hold NUL.
-    private func string(start: UnsafePointer<CChar>?, count: Int) -> String {
+    static func string(start: UnsafePointer<CChar>?, count: Int) -> String {
         String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
     }
 }

@@ -9,47 +9,72 @@ public struct RequestError: Error, Equatable, CustomStringConvertible {
 extension PolicyRequest {
     /// Reads `{action, actor, route, context}`; absent fields take the test defaults (policy-language.md §8–§9).
     public init(json: JSON) throws(RequestError) {
-        guard let object = json.objectValue else { throw RequestError(description: "a request must be a JSON object") }
-        for key in object.keys where !Self.topLevelFields.contains(key) {
-            throw Self.unknownField(key, allowed: Self.topLevelFields, prefix: "")
+        try self.init(reading: json)
+    }
+
+    /// Reads a request as `init(json:)` does, with the same checks and errors, straight from a parsed tree.
+    public init(node: JSONNode) throws(RequestError) {
+        try self.init(reading: node)
+    }
+
+    private init<Value: JSONValueView>(reading value: Value) throws(RequestError) {
+        guard let object = value.objectValue else {
+            throw RequestError(description: "a request must be a JSON object")
         }
-        guard let actionValue = object["action"] else { throw RequestError(description: "missing field `action`") }
+        // Every key is checked before any value.
+        var actionValue: Value?
+        var actor: Value?
+        var route: Value?
+        var context: Value?
+        for (key, member) in object {
+            switch key {
+            case "action": actionValue = member
+            case "actor": actor = member
+            case "route": route = member
+            case "context": context = member
+            default: throw Self.unknownField(key, allowed: Self.topLevelFields, prefix: "")
+            }
+        }
+        guard let actionValue else { throw RequestError(description: "missing field `action`") }
         guard let actionName = actionValue.stringValue, let action = PolicyAction(rawValue: actionName) else {
             throw RequestError(
                 description: "`action` must be one of \(PolicyAction.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.init(action: action)
-        for root in Self.parts {
-            guard let part = object[root.rawValue] else { continue }
-            guard let members = part.objectValue else {
-                throw RequestError(description: "`\(root.rawValue)` must be an object, found \(part.typeName)")
-            }
-            // An unknown field of the part is reported before a wrongly typed one, wherever each stands.
-            var wrongValue: RequestError?
-            for key in members.keys {
-                guard let attribute = Attribute.find(root: root, name: key) else {
-                    throw Self.unknownField(key, allowed: Attribute.names(of: root), prefix: root.rawValue + ".")
-                }
-                guard wrongValue == nil else { continue }
-                do throws(RequestError) {
-                    try set(attribute, from: members[key]!)
-                } catch {
-                    wrongValue = error
-                }
-            }
-            if let wrongValue { throw wrongValue }
+        try read(.actor, from: actor)
+        try read(.route, from: route)
+        try read(.context, from: context)
+    }
+
+    private mutating func read(_ root: PathRoot, from part: (some JSONValueView)?) throws(RequestError) {
+        guard let part else { return }
+        guard let members = part.objectValue else {
+            throw RequestError(description: "`\(root.rawValue)` must be an object, found \(part.typeName)")
         }
+        // An unknown field of the part is reported before a wrongly typed one, wherever each stands.
+        var wrongValue: RequestError?
+        for (key, member) in members {
+            guard let attribute = Attribute.find(root: root, name: key) else {
+                throw Self.unknownField(key, allowed: Attribute.names(of: root), prefix: root.rawValue + ".")
+            }
+            guard wrongValue == nil else { continue }
+            do throws(RequestError) {
+                try set(attribute, from: member)
+            } catch {
+                wrongValue = error
+            }
+        }
+        if let wrongValue { throw wrongValue }
     }
 
     private static let topLevelFields = ["action", "actor", "route", "context"]
-    private static let parts: [PathRoot] = [.actor, .route, .context]
 
     private static func unknownField(_ key: String, allowed: [String], prefix: String) -> RequestError {
         let suggestion = closest(to: key, in: allowed).map { " (did you mean `\(prefix)\($0)`?)" } ?? ""
         return RequestError(description: "unknown field `\(prefix)\(key)`\(suggestion)")
     }
 
-    private mutating func set(_ attribute: Attribute, from value: JSON) throws(RequestError) {
+    private mutating func set(_ attribute: Attribute, from value: some JSONValueView) throws(RequestError) {
         let name = attribute.rawValue
         func wrong(_ expected: String) -> RequestError {
             RequestError(description: "`\(name)` must be \(expected), found \(value.typeName)")
@@ -58,7 +83,9 @@ extension PolicyRequest {
         case .actorRoles:
             throw RequestError(description: "`actor.roles` is computed from the policy's roles and cannot be supplied")
         case .actorClaims:
-            guard let claims = value.normalizingNumbers().objectValue else { throw wrong("an object") }
+            guard value.objectValue != nil, let claims = value.json.normalizingNumbers().objectValue else {
+                throw wrong("an object")
+            }
             actor.claims = claims
         case .routeAge, .routeSlo:
             set(attribute, int: try Self.duration(value, name: name))
@@ -80,6 +107,7 @@ extension PolicyRequest {
             default:
                 guard let items = value.arrayValue else { throw wrong("a list of strings") }
                 var strings: [String] = []
+                strings.reserveCapacity(items.count)
                 for item in items {
                     guard let text = item.stringValue else { throw wrong("a list of strings") }
                     strings.append(text)
@@ -90,7 +118,7 @@ extension PolicyRequest {
     }
 
     /// A non-negative number of seconds, or a string with one unit: `"90m"`.
-    private static func duration(_ value: JSON, name: String) throws(RequestError) -> Int64 {
+    private static func duration(_ value: some JSONValueView, name: String) throws(RequestError) -> Int64 {
         var problem: RequestError {
             RequestError(
                 description:

@@ -1,6 +1,7 @@
 // Requests from JSONL text (`cavra policy eval --batch`, `cavra policy bench`): one request a line (§9).
 
 import CavraJSON
+import Foundation
 
 /// The first bad line of a request file, by its 1-based number.
 public struct RequestLineError: Error {
@@ -72,21 +73,24 @@ extension PolicyRequest {
         var lineStart = start
         // A chunk ending in a newline ends with an empty line, which is blank: harmless.
         while lineStart <= end {
-            var lineEnd = lineStart
-            while lineEnd < end && bytes[lineEnd] != newline { lineEnd += 1 }
+            let lineEnd = endOfLine(in: bytes, from: lineStart, to: end)
             let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])
             if !isBlank(line) {
                 let number = result.newlines + 1
-                let json: JSON
+                // Read in place from jansson's tree: no `JSON` is built for the line.
+                let request: Result<PolicyRequest, RequestError>
                 do throws(JSONParseError) {
-                    json = try JSON.parse(bytes: line)
+                    request = try JSON.withParsed(bytes: line) { node in
+                        Result { () throws(RequestError) in try PolicyRequest(node: node) }
+                    }
                 } catch {
                     result.failure = RequestLineError(line: number, problem: .json(error))
                     return result
                 }
-                do throws(RequestError) {
-                    result.requests.append(try PolicyRequest(json: json))
-                } catch {
+                switch request {
+                case .success(let request):
+                    result.requests.append(request)
+                case .failure(let error):
                     result.failure = RequestLineError(line: number, problem: .request(error))
                     return result
                 }
@@ -99,6 +103,13 @@ extension PolicyRequest {
 
     private static let newline = UInt8(ascii: "\n")
 
+    /// Where the first newline in `start..<end` is, or `end`.
+    private static func endOfLine(in bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int {
+        guard start < end, let base = bytes.baseAddress, let found = memchr(base + start, Int32(newline), end - start)
+        else { return end }
+        return found - UnsafeMutableRawPointer(mutating: base)
+    }
+
     /// Whether every `Character` of the line is whitespace. An ASCII byte that is not whitespace settles it
     /// at once (it starts its own `Character`, or follows a prepended mark that is not whitespace either); a
     /// line of ASCII whitespace is blank; anything else is decided on the decoded characters.
@@ -107,7 +118,7 @@ extension PolicyRequest {
         for byte in line {
             if byte >= 0x80 {
                 ascii = false
-            } else if !Unicode.Scalar(byte).properties.isWhitespace {
+            } else if !(byte == 0x20 || (0x09...0x0D).contains(byte)) {  // ASCII's White_Space characters
                 return false
             }
         }
