@@ -39,16 +39,25 @@ extension JSON {
             }
             output.append(UInt8(ascii: "]"))
         case .object(let object):
-            let members = object.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
             output.append(UInt8(ascii: "{"))
-            for (index, member) in members.enumerated() {
+            for (index, key) in object.keys.sorted(by: Self.precedesInUTF16).enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                Self.appendCanonical(member.key, to: &output)
+                Self.appendCanonical(key, to: &output)
                 output.append(UInt8(ascii: ":"))
-                member.value.appendCanonical(to: &output)
+                object[key]!.appendCanonical(to: &output)
             }
             output.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// JCS orders members by the UTF-16 code units of their keys. UTF-8 bytes sort as code points do, which is the
+    /// UTF-16 order unless a character beyond U+FFFF (lead byte F0–F4) meets one from U+E000 to U+FFFF (lead byte EE
+    /// or EF): keys without such bytes, which is nearly all of them, are compared as UTF-8 without transcoding.
+    static func precedesInUTF16(_ lhs: String, _ rhs: String) -> Bool {
+        if lhs.utf8.contains(where: { $0 >= 0xEE }) || rhs.utf8.contains(where: { $0 >= 0xEE }) {
+            return lhs.utf16.lexicographicallyPrecedes(rhs.utf16)
+        }
+        return lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
     }
 
     /// A JSON string with only the escapes JCS requires; everything else, `/` and U+007F included, is

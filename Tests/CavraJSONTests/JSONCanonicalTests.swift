@@ -43,6 +43,27 @@ import Testing
         #expect(try JSON.parse(input).canonicalString == expected)
     }
 
+    /// Keys mixing ASCII, Latin, U+E000–U+FFFF and characters beyond U+FFFF sort as their UTF-16 code units do,
+    /// however they are compared inside.
+    @Test func sortsAnyKeysByUTF16CodeUnits() throws {
+        let pool: [String] = [
+            "a", "b", "Z", "é", "\u{E000}", "\u{FB33}", "\u{FFFD}", "\u{1F600}", "\u{10000}", "ß", "\u{7F}",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var keys = Set<String>()
+            for _ in 0..<6 {
+                keys.insert(
+                    (0..<Int.random(in: 1...3, using: &generator)).map { _ in pool.randomElement(using: &generator)! }
+                        .joined())
+            }
+            let object = JSON.object(JSONObject(keys.map { ($0, JSON.int(1)) }))
+            let order = keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+            let expected = "{" + order.map { JSON.string($0).canonicalString + ":1" }.joined(separator: ",") + "}"
+            #expect(object.canonicalString == expected)
+        }
+    }
+
     @Test func sortsNestedObjectsAndKeepsArrayOrder() {
         let value: JSON = ["b": [["z": 1, "y": 2], 3, "c"], "a": ["ab": true, "a": false, "": nil]]
         #expect(value.canonicalString == #"{"a":{"":null,"a":false,"ab":true},"b":[{"y":2,"z":1},3,"c"]}"#)
