@@ -12,6 +12,7 @@ public final class SQLiteDrillStore: DrillStore {
     public let path: String
     private let pool: DatabasePool
     private let batches: WriteBatches
+    private let checkpointer: WALCheckpointer
 
     /// Opens (creating when absent) the store at `path`, migrating it; a store with a newer schema is refused.
     public init(path: String) throws {
@@ -24,7 +25,13 @@ public final class SQLiteDrillStore: DrillStore {
             pool = try DatabasePool(path: path, configuration: configuration)
             // After the pool is open: opening it puts its writer in WAL mode with `synchronous = NORMAL`, which
             // can lose the last commits on power loss. With FULL, a commit returns once the WAL is synced.
-            try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try pool.barrierWriteWithoutTransaction { db in
+                try db.execute(
+                    sql: """
+                        PRAGMA synchronous = FULL;
+                        PRAGMA wal_autocheckpoint = \(WALCheckpointer.writerThreshold)
+                        """)
+            }
             // Read first: a reader must not wait behind a running writer just to learn the schema is current.
             let (superseded, complete) = try pool.read { db in
                 (try Self.migrator.hasBeenSuperseded(db), try Self.migrator.hasCompletedMigrations(db))
@@ -34,6 +41,7 @@ public final class SQLiteDrillStore: DrillStore {
             }
             if !complete { try Self.migrate(pool) }
             batches = WriteBatches(pool: pool)
+            checkpointer = try WALCheckpointer(path: path)
         } catch let error as StoreError {
             throw error
         } catch {

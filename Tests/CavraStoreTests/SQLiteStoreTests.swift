@@ -33,6 +33,27 @@ import Testing
         #expect(try await store.writerSynchronousMode() == 2)
     }
 
+    /// Committed pages reach the database file within a moment, copied by the checkpointer beside the writer: the
+    /// writer's own checkpoint waits for 10,000 pages, far more than these writes.
+    @Test func theWriteAheadLogIsCheckpointedBesideTheWriter() async throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        func size(_ path: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        }
+        // Let a checkpoint of the migrations pass first.
+        try await Task.sleep(for: .milliseconds(600))
+        let before = try size(fixture.location)
+        _ = try await fixture.planProduction()
+        #expect(try size(fixture.location + "-wal") > 0)
+        var after = before
+        for _ in 0..<100 where after == before {
+            try await Task.sleep(for: .milliseconds(50))
+            after = try size(fixture.location)
+        }
+        #expect(after > before)
+    }
+
     /// Writes that arrive while the writer is busy are committed together, each in a savepoint: a write that fails
     /// halfway (its second record breaks the primary key) loses everything it wrote, and only that.
     @Test func writesWaitingForTheWriterCommitTogetherAndAFailingOneLosesOnlyItself() async throws {
