@@ -101,7 +101,27 @@ extension JSON {
         objectValue?[key]
     }
 
+    public var kind: JSONKind {
+        switch self {
+        case .null: .null
+        case .bool: .bool
+        case .int: .int
+        case .double: .double
+        case .string: .string
+        case .array: .array
+        case .object: .object
+        }
+    }
+
     /// A short name of the value's type, for error messages ("expected a string, found an array").
+    public var typeName: String { kind.typeName }
+}
+
+/// The type of a JSON value, parsed (`JSON`) or in a parsed tree (`JSONNode`).
+public enum JSONKind: Sendable, Equatable {
+    case null, bool, int, double, string, array, object
+
+    /// A short name of the type, for error messages ("expected a string, found an array").
     public var typeName: String {
         switch self {
         case .null: "null"

@@ -29,9 +29,7 @@ extension JSON: JSONValueView {
 /// Members whose keys differ in bytes are distinct here, as in jansson; a `JSONObject` makes one member of
 /// keys equal as Swift strings (canonically equivalent), with the first key and the last value.
 public struct JSONNode: JSONValueView {
-    public enum Kind: Sendable, Equatable {
-        case null, bool, int, double, string, array, object
-    }
+    public typealias Kind = JSONKind
 
     private let node: UnsafeMutablePointer<json_t>
 
@@ -80,16 +78,7 @@ public struct JSONNode: JSONValueView {
         node.pointee.type == JSON_REAL ? json_real_value(node) : nil
     }
 
-    public var typeName: String {
-        switch kind {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .int, .double: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
+    public var typeName: String { kind.typeName }
 
     /// The value converted to `JSON`, exactly as `JSON.parse` would have given it.
     public var json: JSON {
