@@ -308,6 +308,48 @@ import Testing
         }
     }
 
+    /// A service names the route to lock from the plans it read before; when another process has planned a new
+    /// cycle since, the route found inside the transaction wins and the action is on the new plan's route.
+    @Test(arguments: StoreEngine.tested)
+    func plansKnownFromAnEarlierCallGiveWayToANewerPlan(_ engine: StoreEngine) async throws {
+        try await ServiceFixture.with(engine) { fixture in
+            let old = try await fixture.planProduction().plan
+            let target = RouteTarget(scheduleId: productionId, provider: "teams")
+            let context = ServiceFixture.context(ServiceFixture.commander)
+            let first = try await fixture.service.act(.acknowledge, on: target, context: context)
+            #expect(first.json["plan_id"]?.stringValue == old.planId)
+            // Another process, with its own service on the same store, plans the next cycle.
+            let source = try PolicySource.load(
+                path: ServiceFixture.repositoryRoot.appendingPathComponent("policy").path)
+            let policy = try #require(PolicyCompiler.compile(source).policy)
+            let other = DrillService(
+                store: fixture.store, policies: { PolicySet(enforced: policy) }, clock: { fixture.clock.now })
+            var schedule = try ServiceFixture.example("schedule-checkout-production.json").objectValue!
+            schedule["next_due_at"] = "2026-12-20T08:00:00Z"
+            let newer = try await other.plan(
+                schedule: .object(schedule), history: nil, force: false,
+                context: ServiceFixture.context(ServiceFixture.planner))
+            #expect(newer.created)
+            // The same call as before now names the new plan's routes (two for this provider, neither deliverable
+            // yet), as it does for a service that knew nothing before; never the old plan's route.
+            for service in [fixture.service, other] {
+                do {
+                    _ = try await service.act(.acknowledge, on: target, context: context)
+                    Issue.record("the action was taken on a route of the superseded plan")
+                } catch let error as ServiceError {
+                    #expect(error.code == "ambiguous_route")
+                    guard case .conflict(_, _, _, let candidates) = error else {
+                        Issue.record("not a conflict: \(error)")
+                        continue
+                    }
+                    let ids = candidates.compactMap { $0["route_id"]?.stringValue }
+                    #expect(ids.count == 2)
+                    #expect(ids.allSatisfy { id in newer.plan.routes.contains { $0.routeId == id } })
+                }
+            }
+        }
+    }
+
     @Test(arguments: StoreEngine.tested)
     func theStoreRemembersOIDCAndRefusesANewerSchema(_ engine: StoreEngine) async throws {
         try await ServiceFixture.with(engine) { fixture in

@@ -2,6 +2,7 @@
 
 import CavraJSON
 import CavraPolicy
+import Synchronization
 
 /// The policies in force: the enforced one, and a shadow policy evaluated beside it and only recorded.
 public struct PolicySet: Sendable {
@@ -34,6 +35,8 @@ public struct DrillService: Sendable {
     public let store: any DrillStore
     let policies: @Sendable () -> PolicySet
     let clock: @Sendable () -> Timestamp
+    /// The plans each schedule had when last read, to name the route an action locks without reading them again.
+    let knownPlans = KnownPlans()
 
     public init(
         store: any DrillStore, policies: @escaping @Sendable () -> PolicySet,
@@ -62,26 +65,62 @@ public struct DrillService: Sendable {
         _ action: RouteAction, on target: RouteTarget, expectedState: RouteState? = nil, context: CallContext
     ) async throws(ServiceError) -> (record: ChainedEvidence, route: RouteView) {
         let now = clock()
-        let (_, route) = try target.resolve(in: try await readPlans(scheduleId: target.scheduleId))
         let policies = self.policies()
-        let scope = LockScope(
-            routeIds: [route.routeId], scheduleIds: [route.scheduleId], chains: [Self.routeChain(route.routeId)])
-        let outcome = try await write(scope) { (working: inout WorkingSet) throws(ServiceError) in
-            let step = try Self.check(
-                action, routeId: route.routeId, expectedState: expectedState, in: working, now: now,
-                bulk: (false, 1), context: context, policies: policies)
-            let current = !(working.plans[step.route.planId]?.superseded ?? true)
-            let state = step.action.targetState
-            let view = RouteView(
-                route: step.route, state: state, ageSeconds: Planner.ageSeconds(route: step.route, now: now),
-                breached: Planner.isBreached(route: step.route, state: state, current: current, now: now),
-                current: current, hasRecords: true, latestAcknowledgement: nil, permissions: [:])
-            let records = Self.commit(
-                [step], bulkId: nil, into: &working, now: now, context: context, policies: policies)
-            return records.map { ($0[0], view) }
+        // The route to lock is named from the plans known before the transaction; inside it, the target is resolved
+        // again on the locked plans, which settle it. Plans known from an earlier call may be out of date (a new
+        // plan since, by this process or another): a different answer, or a refusal, is tried again from plans
+        // read now.
+        var known = knownPlans.plans(of: target.scheduleId)
+        for _ in 0..<Self.resolveAttempts {
+            let fresh = known == nil
+            let plans: [Plan]
+            if let known {
+                plans = known
+            } else {
+                plans = try await readPlans(scheduleId: target.scheduleId)
+                knownPlans.keep(plans, of: target.scheduleId)
+            }
+            let route: Route
+            do {
+                route = try target.resolve(in: plans).route
+            } catch {
+                if fresh { throw error }
+                known = nil
+                continue
+            }
+            let scope = LockScope(
+                routeIds: [route.routeId], scheduleIds: [route.scheduleId], chains: [Self.routeChain(route.routeId)])
+            let outcome = try await write(scope) {
+                (working: inout WorkingSet) throws(ServiceError) -> Result<(ChainedEvidence, RouteView), ServiceError>?
+                in
+                guard try target.resolve(in: Array(working.plans.values)).route.routeId == route.routeId else {
+                    return nil
+                }
+                let step = try Self.check(
+                    action, routeId: route.routeId, expectedState: expectedState, in: working, now: now,
+                    bulk: (false, 1), context: context, policies: policies)
+                let current = !(working.plans[step.route.planId]?.superseded ?? true)
+                let state = step.action.targetState
+                let view = RouteView(
+                    route: step.route, state: state, ageSeconds: Planner.ageSeconds(route: step.route, now: now),
+                    breached: Planner.isBreached(route: step.route, state: state, current: current, now: now),
+                    current: current, hasRecords: true, latestAcknowledgement: nil, permissions: [:])
+                let records = Self.commit(
+                    [step], bulkId: nil, into: &working, now: now, context: context, policies: policies)
+                return records.map { ($0[0], view) }
+            }
+            if let outcome { return try outcome.get() }
+            // The locked plans name another route: what was known is out of date, or a plan came in between.
+            known = nil
         }
-        return try outcome.get()
+        throw .conflict(
+            code: "state_changed",
+            detail: "the plans of `\(target.scheduleId)` changed while the route was being found; try again",
+            currentState: nil, candidates: [])
     }
+
+    /// How often an action looks for its route again when the plans change under it.
+    static let resolveAttempts = 4
 
     // MARK: The decision inside the transaction
 
@@ -287,5 +326,24 @@ extension WorkingSet {
     mutating func keep(policies: PolicySet) {
         keep(PolicySnapshot(policies.enforced))
         if let shadow = policies.shadow { keep(PolicySnapshot(shadow)) }
+    }
+}
+
+/// The plans of each schedule as last read, shared by the copies of a `DrillService`. Only a hint of which route to
+/// lock: every action resolves its route again inside its transaction.
+final class KnownPlans: Sendable {
+    private let plansBySchedule = Mutex<[String: [Plan]]>([:])
+    /// Schedules kept; past this the hints start over.
+    static let capacity = 256
+
+    func plans(of scheduleId: String) -> [Plan]? {
+        plansBySchedule.withLock { $0[scheduleId] }
+    }
+
+    func keep(_ plans: [Plan], of scheduleId: String) {
+        plansBySchedule.withLock { known in
+            if known.count >= Self.capacity { known.removeAll(keepingCapacity: true) }
+            known[scheduleId] = plans
+        }
     }
 }
