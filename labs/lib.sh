@@ -32,22 +32,10 @@ stop_api() {
 cleanup() { stop_api; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-resolve_cavra() {
-    if [[ -n "${CAVRA:-}" ]]; then
-        case "$CAVRA" in
-            /*) ;;
-            *) if [[ -x "$PWD/$CAVRA" ]]; then CAVRA="$PWD/$CAVRA"; else CAVRA="$REPO/$CAVRA"; fi ;;
-        esac
-    else
-        CAVRA="$REPO/.build/debug/cavra"
-        if [[ ! -x "$CAVRA" ]]; then
-            echo "== $LAB: building cavra (swift build --product cavra)"
-            (cd "$REPO" && swift build --product cavra) >&2
-        fi
-    fi
-    [[ -x "$CAVRA" ]] || { echo "FAIL [$LAB, step: setup]: no cavra binary at $CAVRA" >&2; exit 1; }
-}
-resolve_cavra
+# shellcheck source=labs/binary.sh
+source "$REPO/labs/binary.sh"
+resolve_cavra "== $LAB: "
+[[ -x "$CAVRA" ]] || { echo "FAIL [$LAB, step: setup]: no cavra binary at $CAVRA" >&2; exit 1; }
 cavra() { "$CAVRA" "$@"; }
 
 # run CMD…: runs it, keeping stdout in $WORK/out, stderr in $WORK/err and the exit code in RC.

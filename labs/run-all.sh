@@ -8,19 +8,9 @@ set -euo pipefail
 LABS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$LABS_DIR/.." && pwd)
 
-if [[ -n "${CAVRA:-}" ]]; then
-    case "$CAVRA" in
-        /*) ;;
-        *) if [[ -x "$PWD/$CAVRA" ]]; then CAVRA="$PWD/$CAVRA"; else CAVRA="$REPO/$CAVRA"; fi ;;
-    esac
-else
-    CAVRA="$REPO/.build/debug/cavra"
-    if [[ ! -x "$CAVRA" ]]; then
-        echo "building cavra (swift build --product cavra)"
-        (cd "$REPO" && swift build --product cavra)
-    fi
-fi
-export CAVRA
+# shellcheck source=labs/binary.sh
+source "$LABS_DIR/binary.sh"
+resolve_cavra ""
 
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT

@@ -10,6 +10,8 @@
 -- GET /healthz instead, recognised by its body, counted apart and never counted as an acknowledgement. wrk calls request() once on its main OS thread to check the script
 -- (script_verify_request) and never sends that request; it must not use up a route.
 
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local common = require("common")
 local ffi = require("ffi")
 ffi.cdef [[
   typedef struct { long tv_sec; long tv_nsec; } cavra_load_timespec;
@@ -22,13 +24,6 @@ local function now()
   local ts = ffi.new("cavra_load_timespec")
   ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
   return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) / 1e9
-end
-
-local function read_file(path)
-  local f = assert(io.open(path, "r"))
-  local text = f:read("*a")
-  f:close()
-  return text
 end
 
 -- The main script state: hand out thread numbers and keep the threads for done().
@@ -53,8 +48,7 @@ function init(args)
   main_os_thread = ffi.C.pthread_self()
   local bodies, token_file, thread_count = args[1], args[2], tonumber(args[3])
   out_dir = args[4]
-  local token = read_file(token_file):gsub("%s+", "")
-  wrk.headers["Authorization"] = "Bearer " .. token
+  common.use_token(token_file)
   wrk.headers["Content-Type"] = "application/json"
   local line_number = 0
   for line in io.lines(bodies) do
@@ -130,12 +124,6 @@ function response(status, headers, body)
   ok_count, bad_count, filler_count, issued_count = ok, bad, fillers, issued
 end
 
-local function json_string(s)
-  return '"' .. tostring(s):gsub('[%c"\\]', function(c)
-    return string.format("\\u%04x", c:byte())
-  end) .. '"'
-end
-
 function done(summary, latency, requests)
   local ok_total, bad_total, fillers_total, quota_total, issued_total = 0, 0, 0, 0, 0
   local first, last, unfinished = nil, nil, 0
@@ -163,8 +151,8 @@ function done(summary, latency, requests)
     '"issued": ', issued_total, ", ",
     '"ok": ', ok_total, ", ",
     '"non_200": ', bad_total, ", ",
-    '"non_200_statuses": ', json_string(table.concat(status_texts, ",")), ", ",
-    '"non_200_samples": ', json_string(table.concat(sample_texts, "\n")), ", ",
+    '"non_200_statuses": ', common.json_string(table.concat(status_texts, ",")), ", ",
+    '"non_200_samples": ', common.json_string(table.concat(sample_texts, "\n")), ", ",
     '"healthz_fillers": ', fillers_total, ", ",
     '"unfinished_threads": ', unfinished, ", ",
     '"seconds": ', string.format("%.6f", seconds), ", ",

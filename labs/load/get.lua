@@ -5,6 +5,9 @@
 -- With a token file, every request carries `Authorization: Bearer <token>`. Every answer that is not a
 -- 200 is counted (by status) and reported; run.sh fails the run when there is one.
 
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local common = require("common")
+
 local threads = {}
 
 function setup(thread)
@@ -16,9 +19,7 @@ local statuses = {}
 
 function init(args)
   if args[1] and args[1] ~= "-" then
-    local f = assert(io.open(args[1], "r"))
-    wrk.headers["Authorization"] = "Bearer " .. f:read("*a"):gsub("%s+", "")
-    f:close()
+    common.use_token(args[1])
   end
   out_file = args[2]
   status_text = ""
@@ -42,12 +43,6 @@ function response(status, headers, body)
   ok_count, bad_count = ok, bad
 end
 
-local function json_string(s)
-  return '"' .. tostring(s):gsub('[%c"\\]', function(c)
-    return string.format("\\u%04x", c:byte())
-  end) .. '"'
-end
-
 function done(summary, latency, requests)
   local ok_total, bad_total, texts, first = 0, 0, {}, ""
   for _, thread in ipairs(threads) do
@@ -64,8 +59,8 @@ function done(summary, latency, requests)
     '"requests": ', summary.requests, ", ",
     '"ok": ', ok_total, ", ",
     '"non_200": ', bad_total, ", ",
-    '"non_200_statuses": ', json_string(table.concat(texts, ",")), ", ",
-    '"first_error": ', json_string(first), ", ",
+    '"non_200_statuses": ', common.json_string(table.concat(texts, ",")), ", ",
+    '"first_error": ', common.json_string(first), ", ",
     '"seconds": ', string.format("%.6f", seconds), ", ",
     '"per_second": ', string.format("%.3f", summary.requests / seconds), ", ",
     '"p50_ms": ', string.format("%.3f", latency:percentile(50) / 1000), ", ",
